@@ -1,1 +1,1 @@
-module.exports = ['build/', 'node_modules/'];
+module.exports = ['build/', 'node_modules/', '.local/'];

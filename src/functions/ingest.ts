@@ -1,0 +1,142 @@
+/**
+ * The ingest function's HTTP handler: a thin layer between a Pub/Sub push
+ * request and the ingest pipeline. Answers (facts.md §4-5):
+ * - 204: handled (stored, filtered out, duplicate, or quarantined) → ack;
+ * - 400: malformed envelope (quarantined when the subscription is known);
+ * - 503 / 500: transient failure → Pub/Sub redelivers (our nack).
+ */
+
+import type {Request, Response} from '@google-cloud/functions-framework';
+
+import {AlertError, TransientError, errorMessage} from '../errors';
+import type {Logger} from '../log';
+import {parsePushRequest, validateResourceId} from '../ingest/envelope';
+import type {IngestPipeline, QuarantinePort} from '../ingest/pipeline';
+
+export interface IngestHandlerDeps {
+  pipeline: IngestPipeline;
+  quarantine: QuarantinePort;
+  log: Logger;
+  /** Requests larger than this are refused with 413 (Pub/Sub messages are at most 10 MB). */
+  maxBodyBytes?: number;
+}
+
+const DEFAULT_MAX_BODY = 16 * 1024 * 1024;
+
+function sendError(
+  res: Response,
+  status: number,
+  error: AlertError | {code: string; message: string},
+) {
+  res.status(status).json({error: {code: error.code, message: error.message}});
+}
+
+function querySubscription(req: Request): string | undefined {
+  const q = req.query?.subscription;
+  return typeof q === 'string' ? q : undefined;
+}
+
+export function createIngestHandler(deps: IngestHandlerDeps) {
+  const maxBody = deps.maxBodyBytes ?? DEFAULT_MAX_BODY;
+
+  return async function ingest(req: Request, res: Response): Promise<void> {
+    if (req.method !== 'POST') {
+      res.set('Allow', 'POST');
+      sendError(res, 405, {
+        code: 'method-not-allowed',
+        message: 'the ingest endpoint takes POST requests from Pub/Sub push',
+      });
+      return;
+    }
+    const size = req.rawBody?.length ?? 0;
+    if (size > maxBody) {
+      deps.log.warn('rejected', {
+        outcome: 'rejected',
+        reason: 'too-large',
+        bytes: size,
+      });
+      sendError(res, 413, {
+        code: 'too-large',
+        message: `request body of ${size} bytes exceeds ${maxBody}`,
+      });
+      return;
+    }
+    let message;
+    try {
+      message = parsePushRequest({
+        body: req.body,
+        headers: req.headers,
+        querySubscription: querySubscription(req),
+      });
+    } catch (e) {
+      await rejectEnvelope(req, res, e);
+      return;
+    }
+    try {
+      await deps.pipeline.processMessage(message);
+      res.status(204).end();
+    } catch (e) {
+      const err =
+        e instanceof AlertError
+          ? e
+          : new TransientError('internal', errorMessage(e));
+      // The pipeline has logged it; any error reaching here means "retry".
+      sendError(res, err.code === 'internal' ? 500 : 503, err);
+    }
+  };
+
+  /** 400, and a quarantine record when there is a subscription and something to keep. */
+  async function rejectEnvelope(
+    req: Request,
+    res: Response,
+    e: unknown,
+  ): Promise<void> {
+    const err =
+      e instanceof AlertError
+        ? e
+        : new TransientError('internal', errorMessage(e));
+    const subscription = (() => {
+      const s =
+        (err.details.subscription as string | undefined) ??
+        querySubscription(req);
+      try {
+        return s === undefined ? undefined : validateResourceId(s);
+      } catch {
+        return undefined;
+      }
+    })();
+    const raw = err.details.raw;
+    deps.log.warn('rejected', {
+      outcome: 'rejected',
+      reason: err.code,
+      error: err.message,
+      subscription,
+      messageId: err.details.messageId,
+    });
+    if (subscription && Buffer.isBuffer(raw)) {
+      try {
+        await deps.quarantine.quarantine({
+          subscription,
+          messageId: err.details.messageId as string | undefined,
+          attributes: {},
+          reason: err.code,
+          message: err.message,
+          data: raw,
+        });
+      } catch (qe) {
+        // Could not record it: ask for a retry rather than lose it.
+        deps.log.error('retry', {
+          outcome: 'retry',
+          reason: 'store-unavailable',
+          error: errorMessage(qe),
+        });
+        sendError(res, 503, {
+          code: 'store-unavailable',
+          message: errorMessage(qe),
+        });
+        return;
+      }
+    }
+    sendError(res, err.permanent ? 400 : 500, err);
+  }
+}
