@@ -122,7 +122,7 @@ export async function main(argv: string[], deps: MainDeps): Promise<number> {
         deleteFirestore: values['delete-firestore'] === true,
       });
     }
-    const title = `${command} of pittgoogle-functions into project ${cfg.projectId}`;
+    const title = `${command} of pittgoogle-functions ${command === 'deploy' ? 'into' : 'from'} project ${cfg.projectId}`;
     if (dryRun) {
       deps.stdout(renderPlan(steps, title));
       return 0;
