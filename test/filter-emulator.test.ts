@@ -1,7 +1,8 @@
 /**
  * Subscription filters against the Pub/Sub emulator: which part of a
- * compiled expression the emulator honours. It starts its own emulator, in
- * its own process group, and stops the group at the end.
+ * compiled expression the emulator honours. The emulator is started (in its
+ * own process group) and stopped by src/local/emulators.ts through the
+ * node:test fixture.
  *
  * Finding (cloud-pubsub-emulator 0.8.20, gcloud 528): the emulator stores a
  * subscription's `filter` and returns it in the metadata, but does not apply
@@ -12,11 +13,9 @@
  */
 
 import {strict as assert} from 'node:assert';
-import {ChildProcess, spawn, spawnSync} from 'node:child_process';
-import {createServer, Socket} from 'node:net';
-import {after, before, describe, it} from 'node:test';
+import {describe, it} from 'node:test';
 
-import {PubSub, Subscription, Topic} from '@google-cloud/pubsub';
+import {Subscription, Topic} from '@google-cloud/pubsub';
 
 import type {Alert} from '../src/alert/model';
 import {
@@ -24,37 +23,7 @@ import {
   toSubscriptionFilter,
   validateFilter,
 } from '../src/filter';
-
-const hasGcloud =
-  spawnSync('gcloud', ['--version'], {stdio: 'ignore'}).status === 0;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as {port: number}).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-function answers(port: number): Promise<boolean> {
-  return new Promise(resolve => {
-    const s = new Socket();
-    s.setTimeout(500);
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-    s.once('timeout', () => {
-      s.destroy();
-      resolve(false);
-    });
-    s.connect(port, '127.0.0.1');
-  });
-}
+import {useEmulators} from '../src/testing/emulator-fixture';
 
 const sleep = (ms: number) => new Promise(r => setTimeout(r, ms));
 
@@ -124,121 +93,67 @@ async function receive(
   return got.sort((a, b) => a.n - b.n);
 }
 
-describe(
-  'filter: subscription filters on the Pub/Sub emulator',
-  {skip: hasGcloud ? false : 'gcloud is not installed: emulator not run'},
-  () => {
-    let proc: ChildProcess | undefined;
-    let pubsub: PubSub;
-    let topic: Topic;
-    let port = 0;
+describe('filter: subscription filters on the Pub/Sub emulator', () => {
+  const emu = useEmulators({pubsub: true});
+  let topic: Topic;
+  const newTopic = async () => {
+    [topic] = await emu.pubsub().createTopic(emu.uniqueId('filter-topic'));
+    return topic;
+  };
 
-    before(async () => {
-      port = await freePort();
-      proc = spawn(
-        'gcloud',
-        [
-          'beta',
-          'emulators',
-          'pubsub',
-          'start',
-          `--host-port=127.0.0.1:${port}`,
-          '--project=test',
-        ],
-        {detached: true, stdio: 'ignore'},
+  it('stores the compiled expression, delivers every message anyway, and the in-process decision is exact', async () => {
+    await newTopic();
+    const subs: Array<[Subscription, string, number[], unknown]> = [];
+    for (let i = 0; i < CASES.length; i++) {
+      const [json, expected] = CASES[i];
+      const plan = toSubscriptionFilter(validateFilter(json));
+      assert.ok(plan.expression, `case ${i} compiles server-side`);
+      assert.equal(plan.inProcess, null);
+      const [sub] = await topic.createSubscription(`filter-sub-${i}`, {
+        filter: plan.expression,
+      });
+      const [meta] = await sub.getMetadata();
+      assert.equal(meta.filter, plan.expression, 'the filter is stored');
+      subs.push([sub, plan.expression, expected, json]);
+    }
+    for (let i = 0; i < MESSAGES.length; i++) {
+      await topic.publishMessage({
+        data: Buffer.from(String(i)),
+        attributes: MESSAGES[i],
+      });
+    }
+    for (const [sub, expression, expected, json] of subs) {
+      const got = await receive(sub, MESSAGES.length);
+      const delivered = got.map(g => g.n);
+      // Never loses a matching message (true whether or not it filters).
+      for (const n of expected) {
+        assert.ok(delivered.includes(n), `${expression}: ${n} delivered`);
+      }
+      // What the emulator does not honour: the filter itself.
+      assert.deepEqual(
+        delivered,
+        [0, 1, 2, 3, 4],
+        `${expression}: emulator 0.8.20 delivers every message; if this ` +
+          'fails, the emulator now applies filters: update README.md',
       );
-      const deadline = Date.now() + 60_000;
-      while (!(await answers(port))) {
-        if (Date.now() > deadline || proc.exitCode !== null) {
-          throw new Error('the Pub/Sub emulator did not start');
-        }
-        await sleep(250);
-      }
-      pubsub = new PubSub({
-        projectId: 'test',
-        apiEndpoint: `127.0.0.1:${port}`,
-        emulatorMode: true,
-      });
-      [topic] = await pubsub.createTopic('filter-topic');
-    });
+      // The in-process evaluator decides exactly.
+      const f = compileFilter(validateFilter(json));
+      assert.deepEqual(
+        got.filter(g => f.matches(ALERT, g.attributes)).map(g => g.n),
+        expected,
+        expression,
+      );
+    }
+  });
 
-    after(async () => {
-      await pubsub?.close();
-      const pid = proc?.pid;
-      if (pid === undefined) return;
-      // gcloud is a wrapper around a Java child: stop the whole group, and
-      // wait until no process of the group is left.
-      const alive = () => {
-        try {
-          process.kill(-pid, 0);
-          return true;
-        } catch {
-          return false;
-        }
-      };
-      for (const signal of ['SIGTERM', 'SIGKILL'] as const) {
-        if (!alive()) break;
-        process.kill(-pid, signal);
-        const deadline = Date.now() + 10_000;
-        while (alive() && Date.now() < deadline) await sleep(100);
-      }
-      // and the port is free again
-      const deadline = Date.now() + 10_000;
-      while ((await answers(port)) && Date.now() < deadline) await sleep(100);
+  it('accepts an expression above the 256-byte limit and bad syntax (no validation)', async () => {
+    await newTopic();
+    const long = `attributes.k = "${'x'.repeat(300)}"`;
+    const [a] = await topic.createSubscription('filter-long', {filter: long});
+    assert.equal((await a.getMetadata())[0].filter, long);
+    const [b] = await topic.createSubscription('filter-bad', {
+      filter: 'attributes.fid > "1"',
     });
-
-    it('stores the compiled expression, delivers every message anyway, and the in-process decision is exact', async () => {
-      const subs: Array<[Subscription, string, number[], unknown]> = [];
-      for (let i = 0; i < CASES.length; i++) {
-        const [json, expected] = CASES[i];
-        const plan = toSubscriptionFilter(validateFilter(json));
-        assert.ok(plan.expression, `case ${i} compiles server-side`);
-        assert.equal(plan.inProcess, null);
-        const [sub] = await topic.createSubscription(`filter-sub-${i}`, {
-          filter: plan.expression,
-        });
-        const [meta] = await sub.getMetadata();
-        assert.equal(meta.filter, plan.expression, 'the filter is stored');
-        subs.push([sub, plan.expression, expected, json]);
-      }
-      for (let i = 0; i < MESSAGES.length; i++) {
-        await topic.publishMessage({
-          data: Buffer.from(String(i)),
-          attributes: MESSAGES[i],
-        });
-      }
-      for (const [sub, expression, expected, json] of subs) {
-        const got = await receive(sub, MESSAGES.length);
-        const delivered = got.map(g => g.n);
-        // Never loses a matching message (true whether or not it filters).
-        for (const n of expected) {
-          assert.ok(delivered.includes(n), `${expression}: ${n} delivered`);
-        }
-        // What the emulator does not honour: the filter itself.
-        assert.deepEqual(
-          delivered,
-          [0, 1, 2, 3, 4],
-          `${expression}: emulator 0.8.20 delivers every message; if this ` +
-            'fails, the emulator now applies filters: update README.md',
-        );
-        // The in-process evaluator decides exactly.
-        const f = compileFilter(validateFilter(json));
-        assert.deepEqual(
-          got.filter(g => f.matches(ALERT, g.attributes)).map(g => g.n),
-          expected,
-          expression,
-        );
-      }
-    });
-
-    it('accepts an expression above the 256-byte limit and bad syntax (no validation)', async () => {
-      const long = `attributes.k = "${'x'.repeat(300)}"`;
-      const [a] = await topic.createSubscription('filter-long', {filter: long});
-      assert.equal((await a.getMetadata())[0].filter, long);
-      const [b] = await topic.createSubscription('filter-bad', {
-        filter: 'attributes.fid > "1"',
-      });
-      assert.equal((await b.getMetadata())[0].filter, 'attributes.fid > "1"');
-    });
-  },
-);
+    assert.equal((await b.getMetadata())[0].filter, 'attributes.fid > "1"');
+  });
+});
