@@ -2,5 +2,9 @@
 
 import {RegisterCommand} from './command';
 import {registerDecodeCommand} from './decode-command';
+import {registerFilterCommand} from './filter-command';
 
-export const COMMANDS: RegisterCommand[] = [registerDecodeCommand];
+export const COMMANDS: RegisterCommand[] = [
+  registerDecodeCommand,
+  registerFilterCommand,
+];
