@@ -67,7 +67,7 @@ describe('pittgoogle filter test', () => {
         `FAIL ${ids[1]} 3000000000000000002`,
         `PASS ${ids[2]} 3000000000000000003`,
         `FAIL ${ids[3]} 3000000000000000004`,
-        'selectivity: 2/4',
+        'selectivity: 2/4 passed',
       ],
     );
     assert.equal(io.stdout.at(-1), 'selectivity: 2/4 passed (50.0%)');
