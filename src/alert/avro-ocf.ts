@@ -18,6 +18,9 @@ export const OCF_MAGIC = Buffer.from([0x4f, 0x62, 0x6a, 0x01]); // "Obj\x01"
 
 export type OcfCodec = 'null' | 'deflate';
 
+/** More metadata entries than any real header has (ZTF: 2). */
+const MAX_META_ENTRIES = 10_000;
+
 /** Largest inflated block accepted (a ZTF block is ~70 KB). */
 export const MAX_INFLATED_BLOCK = 64 * 1024 * 1024;
 
@@ -80,8 +83,7 @@ export function readOcfHeader(buf: Buffer): OcfHeader {
       count = -count;
       [, pos] = readVarint(buf, pos, 'container header');
     }
-    // Every entry needs at least two length bytes.
-    if (count > (buf.length - pos) / 2) {
+    if (count > MAX_META_ENTRIES) {
       throw headerError(buf, pos, `declares ${count} metadata entries`);
     }
     for (let i = 0; i < count; i++) {
@@ -172,10 +174,7 @@ export class OcfDecoder {
     for (let i = 0; i < hs.length; i++) {
       const h = hs[i];
       const n = h.metaBytes.length;
-      if (
-        buf.length >= n + 16 &&
-        buf.compare(h.metaBytes, 0, n, 0, n) === 0
-      ) {
+      if (buf.length >= n + 16 && buf.compare(h.metaBytes, 0, n, 0, n) === 0) {
         metaEnd = n;
         codec = h.codec;
         type = h.type;
@@ -250,7 +249,20 @@ export function readBlocks(
     }
     let off = 0;
     for (let i = 0; i < count; i++) {
-      const r = decodeValue(type, data, off, `${what} record ${i}`);
+      let r: {value: unknown; offset: number};
+      try {
+        r = decodeValue(type, data, off, `${what} record ${i}`);
+      } catch (e) {
+        // The whole block is present (its sync marker was read): a record
+        // that runs past its end is corrupt, not truncated.
+        if (e instanceof PermanentError && e.code === 'truncated') {
+          throw new PermanentError(
+            'bad-avro',
+            `${what} record ${i} runs past the end of its block (corrupt data or wrong schema)`,
+          );
+        }
+        throw e;
+      }
       records.push(r.value);
       off = r.offset;
     }

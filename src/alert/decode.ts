@@ -24,7 +24,11 @@ import {ConfluentDecoder, readSchemaId} from './confluent-wire';
 import {decodeLiteJson} from './lite-json';
 import {Alert, PayloadFormat} from './model';
 import {normalizeRecord} from './normalize';
-import {createSchemaSource, RegistryOptions, SchemaSource} from './schema-source';
+import {
+  createSchemaSource,
+  RegistryOptions,
+  SchemaSource,
+} from './schema-source';
 
 function isJsonStart(b: Uint8Array): boolean {
   let i = 0;
@@ -133,9 +137,7 @@ export function createDecoder(options: DecoderOptions = {}): Decoder {
       if (format === 'json') return decodeLiteJson(buf);
       const w = confluent.cached(readSchemaId(buf));
       if (!w) return undefined;
-      return [
-        normalizeRecord(confluent.decodeWith(w, buf), format, w.version),
-      ];
+      return [normalizeRecord(confluent.decodeWith(w, buf), format, w.version)];
     } catch (e) {
       throw typed(e, format);
     }
@@ -151,7 +153,11 @@ export function createDecoder(options: DecoderOptions = {}): Decoder {
         const buf = asBuffer(bytes);
         const w = await confluent.resolve(readSchemaId(buf));
         return [
-          normalizeRecord(confluent.decodeWith(w, buf), 'confluent-wire', w.version),
+          normalizeRecord(
+            confluent.decodeWith(w, buf),
+            'confluent-wire',
+            w.version,
+          ),
         ];
       } catch (e) {
         throw typed(e, 'confluent-wire');

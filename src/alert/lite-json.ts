@@ -66,7 +66,9 @@ export function parseLosslessJson(text: string): unknown {
 }
 
 function obj(v: unknown): Rec | undefined {
-  return v && typeof v === 'object' && !Array.isArray(v) ? (v as Rec) : undefined;
+  return v && typeof v === 'object' && !Array.isArray(v)
+    ? (v as Rec)
+    : undefined;
 }
 
 export function decodeLiteJson(bytes: Buffer): Alert[] {
@@ -145,7 +147,9 @@ export function normalizeLite(top: Rec): Alert {
   if (Array.isArray(prv)) {
     nPrevious = prv.filter(p => {
       const o = obj(p);
-      return !o || !('candid' in o) || (o.candid !== null && o.candid !== undefined);
+      return (
+        !o || !('candid' in o) || (o.candid !== null && o.candid !== undefined)
+      );
     }).length;
   }
   return {

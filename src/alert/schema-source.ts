@@ -16,11 +16,7 @@
 import {readdir, readFile, stat} from 'node:fs/promises';
 import * as path from 'node:path';
 
-import {
-  errorMessage,
-  PermanentError,
-  TransientError,
-} from '../errors';
+import {errorMessage, PermanentError, TransientError} from '../errors';
 
 export interface SchemaSource {
   /** Where this source looks (for error messages and logs). */
@@ -216,7 +212,9 @@ export function createRegistrySchemaSource(
     try {
       res = await doFetch(where, {
         signal: AbortSignal.timeout(timeoutMs),
-        headers: {accept: 'application/vnd.schemaregistry.v1+json, application/json'},
+        headers: {
+          accept: 'application/vnd.schemaregistry.v1+json, application/json',
+        },
       });
     } catch (e) {
       const cause = (e as {cause?: unknown}).cause;

@@ -49,7 +49,10 @@ export interface JsonSafeOptions {
 }
 
 /** A deep copy of `value` that JSON.stringify writes without loss or error. */
-export function toJsonSafe(value: unknown, opts: JsonSafeOptions = {}): unknown {
+export function toJsonSafe(
+  value: unknown,
+  opts: JsonSafeOptions = {},
+): unknown {
   const asLength = opts.bytes === 'length';
   const walk = (v: unknown): unknown => {
     if (v === null || v === undefined) return null;
@@ -63,12 +66,17 @@ export function toJsonSafe(value: unknown, opts: JsonSafeOptions = {}): unknown 
         return v;
       case 'object':
         if (v instanceof Uint8Array) {
-          return asLength ? v.length : Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64');
+          return asLength
+            ? v.length
+            : Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString(
+                'base64',
+              );
         }
         if (Array.isArray(v)) return v.map(walk);
         {
           const out: Record<string, unknown> = {};
-          for (const k of Object.keys(v)) out[k] = walk((v as Record<string, unknown>)[k]);
+          for (const k of Object.keys(v))
+            out[k] = walk((v as Record<string, unknown>)[k]);
           return out;
         }
       default:

@@ -24,7 +24,9 @@ if (require.main === module) {
   buildProgram()
     .parseAsync(process.argv)
     .catch(e => {
-      process.stderr.write(`pittgoogle: ${e instanceof Error ? e.message : String(e)}\n`);
+      process.stderr.write(
+        `pittgoogle: ${e instanceof Error ? e.message : String(e)}\n`,
+      );
       process.exitCode = 1;
     });
 }

@@ -5,7 +5,11 @@ export {ocfHeader, writeOcf} from './ocf-writer';
 export type {OcfWriteOptions} from './ocf-writer';
 export {ztfLikeSchema, ztfLikeSchemaText, TRAP_FIELDS} from './ztf-schema';
 export {generateZtfPacket, ztfLikeType} from './ztf-packet';
-export type {ExpectedAlert, GeneratedPacket, ZtfPacketOptions} from './ztf-packet';
+export type {
+  ExpectedAlert,
+  GeneratedPacket,
+  ZtfPacketOptions,
+} from './ztf-packet';
 export {
   generateLsstPacket,
   lsstLikeSchemas,

@@ -22,7 +22,11 @@ export function lsstLikeSchemas(schemaId = 1101): {
   named: Schema[];
 } {
   const ns = `lsst.v${Math.floor(schemaId / 100)}_${schemaId % 100}`;
-  const opt = (name: string, type: string) => ({name, type: ['null', type], default: null});
+  const opt = (name: string, type: string) => ({
+    name,
+    type: ['null', type],
+    default: null,
+  });
   const diaSource: Schema = {
     type: 'record',
     namespace: ns,
@@ -128,7 +132,12 @@ export interface LsstPacketOptions {
   cutoutBytes?: number;
 }
 
-function source(rng: Random, objectId: bigint | null, ssObjectId: bigint | null, mjd: number) {
+function source(
+  rng: Random,
+  objectId: bigint | null,
+  ssObjectId: bigint | null,
+  mjd: number,
+) {
   return {
     diaSourceId: rng.bigint(2n ** 60n, 2n ** 62n),
     visit: rng.bigint(10n ** 9n, 10n ** 10n),
@@ -146,7 +155,9 @@ function source(rng: Random, objectId: bigint | null, ssObjectId: bigint | null,
 }
 
 /** One LSST-like Confluent wire packet: 0x00, int32 schema id, Avro record. */
-export function generateLsstPacket(opts: LsstPacketOptions = {}): GeneratedPacket {
+export function generateLsstPacket(
+  opts: LsstPacketOptions = {},
+): GeneratedPacket {
   const rng = new Random(opts.seed ?? 1);
   const schemaId = opts.schemaId ?? 1101;
   const type = lsstLikeType(schemaId);
@@ -157,13 +168,18 @@ export function generateLsstPacket(opts: LsstPacketOptions = {}): GeneratedPacke
   const mjd = 60000 + rng.float(0, 3000);
   const dia = source(rng, objectId, ssObjectId, mjd);
   if (opts.psfFlux !== undefined) {
-    dia.psfFlux = opts.psfFlux === null ? (null as unknown as number) : Math.fround(opts.psfFlux);
+    dia.psfFlux =
+      opts.psfFlux === null
+        ? (null as unknown as number)
+        : Math.fround(opts.psfFlux);
   }
   const nPrv = opts.prvDiaSources ?? 3;
   const prv =
     nPrv === 'null'
       ? null
-      : Array.from({length: nPrv}, (_, i) => source(rng, objectId, ssObjectId, mjd - (i + 1)));
+      : Array.from({length: nPrv}, (_, i) =>
+          source(rng, objectId, ssObjectId, mjd - (i + 1)),
+        );
   const cut = opts.cutoutBytes ?? 0;
   const record: Record<string, unknown> = {
     diaSourceId: dia.diaSourceId,

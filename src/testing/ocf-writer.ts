@@ -42,7 +42,10 @@ export function ocfHeader(
     ['avro.schema', schemaText],
     ...Object.entries(meta),
   ];
-  const parts: Buffer[] = [Buffer.from('Obj\x01', 'latin1'), varint(entries.length)];
+  const parts: Buffer[] = [
+    Buffer.from('Obj\x01', 'latin1'),
+    varint(entries.length),
+  ];
   for (const [k, v] of entries) parts.push(avroString(k), avroString(v));
   parts.push(varint(0), sync);
   return Buffer.concat(parts);

@@ -36,14 +36,16 @@ export class Random {
   bigint(min: bigint, max: bigint): bigint {
     const span = max - min;
     let r = 0n;
-    for (let i = 0; i < 4; i++) r = (r << 32n) | BigInt(this.int(0, 0xffffffff));
+    for (let i = 0; i < 4; i++)
+      r = (r << 32n) | BigInt(this.int(0, 0xffffffff));
     return min + (r % span);
   }
 
   bytes(n: number): Buffer {
     const out = Buffer.allocUnsafe(n);
     let i = 0;
-    for (; i + 4 <= n; i += 4) out.writeUInt32LE((this.next() * 4294967296) >>> 0, i);
+    for (; i + 4 <= n; i += 4)
+      out.writeUInt32LE((this.next() * 4294967296) >>> 0, i);
     for (; i < n; i++) out[i] = this.int(0, 255);
     return out;
   }

@@ -32,11 +32,16 @@ export async function startSchemaRegistry(
   const server = createServer((req, res) => {
     state.requests.push(req.url ?? '');
     const json = (status: number, body: unknown) => {
-      res.writeHead(status, {'content-type': 'application/vnd.schemaregistry.v1+json'});
+      res.writeHead(status, {
+        'content-type': 'application/vnd.schemaregistry.v1+json',
+      });
       res.end(JSON.stringify(body));
     };
     if (state.forceStatus !== undefined) {
-      return json(state.forceStatus, {error_code: state.forceStatus, message: 'forced'});
+      return json(state.forceStatus, {
+        error_code: state.forceStatus,
+        message: 'forced',
+      });
     }
     const m = /^\/schemas\/ids\/(-?\d+)$/.exec(req.url ?? '');
     const schema = m ? byId.get(Number(m[1])) : undefined;

@@ -10,7 +10,11 @@ import * as avro from 'avsc';
 import {buildType} from '../alert/avro-types';
 import {writeOcf} from './ocf-writer';
 import {Random} from './random';
-import {CANDIDATE_FLOAT_FIELDS, ztfLikeSchema, ztfLikeSchemaText} from './ztf-schema';
+import {
+  CANDIDATE_FLOAT_FIELDS,
+  ztfLikeSchema,
+  ztfLikeSchemaText,
+} from './ztf-schema';
 
 export interface ZtfPacketOptions {
   seed?: number;
@@ -73,12 +77,16 @@ function cutout(rng: Random, candid: bigint, kind: string, size: number) {
   data[0] = 0x1f; // gzip magic, like the real stamps
   data[1] = 0x8b;
   data[2] = 0x08;
-  return {fileName: `candid${candid}_pid${rng.int(1e8, 9e8)}_targ_${kind}.fits.gz`, stampData: data};
+  return {
+    fileName: `candid${candid}_pid${rng.int(1e8, 9e8)}_targ_${kind}.fits.gz`,
+    stampData: data,
+  };
 }
 
 function floatsOrNull(rng: Random, names: readonly string[], pNull: number) {
   const o: Record<string, number | null> = {};
-  for (const n of names) o[n] = rng.bool(pNull) ? null : Math.fround(rng.float(-5, 25));
+  for (const n of names)
+    o[n] = rng.bool(pNull) ? null : Math.fround(rng.float(-5, 25));
   return o;
 }
 
@@ -167,7 +175,11 @@ function makeRecord(
         dec: detected ? dec : null,
         magpsf: detected ? Math.fround(rng.float(13, 21)) : null,
         sigmapsf: detected ? Math.fround(rng.float(0.01, 0.3)) : null,
-        ...floatsOrNull(rng, CANDIDATE_FLOAT_FIELDS.slice(3, 40), detected ? 0.1 : 1),
+        ...floatsOrNull(
+          rng,
+          CANDIDATE_FLOAT_FIELDS.slice(3, 40),
+          detected ? 0.1 : 1,
+        ),
         ssnamenr: null,
         rbversion: 't17_f5_c3',
       });
@@ -197,7 +209,9 @@ function makeRecord(
           diffmaglim: Math.fround(rng.float(19, 21)),
           programid: 1,
           jd: jd - rng.float(1, 30),
-          forcediffimflux: rng.bool(0.2) ? null : Math.fround(rng.float(-100, 1000)),
+          forcediffimflux: rng.bool(0.2)
+            ? null
+            : Math.fround(rng.float(-100, 1000)),
           forcediffimfluxunc: Math.fround(rng.float(1, 50)),
           procstatus: '0',
         }));
@@ -216,7 +230,9 @@ function makeRecord(
 const BANDS = ['', 'g', 'r', 'i'];
 
 /** One ZTF-like OCF packet (see {@link ZtfPacketOptions}). */
-export function generateZtfPacket(opts: ZtfPacketOptions = {}): GeneratedPacket {
+export function generateZtfPacket(
+  opts: ZtfPacketOptions = {},
+): GeneratedPacket {
   const rng = new Random(opts.seed ?? 1);
   const version = opts.schemaVersion ?? '4.02';
   const type = ztfLikeType(version);
@@ -225,7 +241,9 @@ export function generateZtfPacket(opts: ZtfPacketOptions = {}): GeneratedPacket 
   for (let i = 0; i < count; i++) {
     const objectId = i === 0 && opts.objectId ? opts.objectId : objectIdOf(rng);
     const candid =
-      i === 0 && opts.candid !== undefined ? opts.candid : rng.bigint(2n ** 60n, 2n ** 62n);
+      i === 0 && opts.candid !== undefined
+        ? opts.candid
+        : rng.bigint(2n ** 60n, 2n ** 62n);
     records.push(makeRecord(rng, opts, version, objectId, candid));
   }
   const bytes = writeOcf(type, ztfLikeSchemaText(version), records, {

@@ -22,7 +22,10 @@ function req(name: string, type: string, doc: string): Field {
 }
 
 const NULLABLE_FLOATS: Array<[string, string]> = [
-  ['diffmaglim', 'Expected 5-sigma limiting magnitude of the difference image [mag]'],
+  [
+    'diffmaglim',
+    'Expected 5-sigma limiting magnitude of the difference image [mag]',
+  ],
   ['xpos', 'Image x coordinate of the candidate [pixels]'],
   ['ypos', 'Image y coordinate of the candidate [pixels]'],
   ['chipsf', 'Reduced chi-square of the PSF fit'],
@@ -122,7 +125,11 @@ function candidateFields(version: string): Field[] {
     req('magpsf', 'float', 'PSF-fit magnitude [mag]'),
     req('sigmapsf', 'float', '1-sigma uncertainty of magpsf [mag]'),
     opt('ssnamenr', 'string', 'Name of the nearest known solar-system object'),
-    opt('ranr', 'double', 'Right ascension of the nearest reference source [deg]'),
+    opt(
+      'ranr',
+      'double',
+      'Right ascension of the nearest reference source [deg]',
+    ),
     opt('decnr', 'double', 'Declination of the nearest reference source [deg]'),
     opt('ndethist', 'int', 'Number of earlier detections at this position'),
     opt('ncovhist', 'int', 'Number of times this position was covered'),
@@ -134,7 +141,11 @@ function candidateFields(version: string): Field[] {
     opt('objectidps3', 'long', 'Catalog id of the third closest source'),
     opt('nmtchps', 'int', 'Number of catalog matches within 30 arcsec'),
     opt('rfid', 'long', 'Processing id of the reference image'),
-    opt('jdstartref', 'double', 'Julian date of the first reference epoch [days]'),
+    opt(
+      'jdstartref',
+      'double',
+      'Julian date of the first reference epoch [days]',
+    ),
     opt('jdendref', 'double', 'Julian date of the last reference epoch [days]'),
     opt('nframesref', 'int', 'Number of frames in the reference image'),
     opt('rbversion', 'string', 'Version of the real-bogus model'),
@@ -145,8 +156,12 @@ function candidateFields(version: string): Field[] {
   ];
   for (const [name, doc] of NULLABLE_FLOATS) f.push(opt(name, 'float', doc));
   if (version >= '4') {
-    f.push(opt('sciinpseeing', 'float', 'Seeing of the science image [arcsec]'));
-    f.push(opt('scibckgnd', 'float', 'Background level of the science image [DN]'));
+    f.push(
+      opt('sciinpseeing', 'float', 'Seeing of the science image [arcsec]'),
+    );
+    f.push(
+      opt('scibckgnd', 'float', 'Background level of the science image [DN]'),
+    );
   }
   return f.map(x => {
     const name = x.name as string;
@@ -199,10 +214,18 @@ function fpHistFields(): Field[] {
     opt('scibckgnd', 'float', 'Background of the science image [DN]'),
     opt('magzpsci', 'float', 'Zero point of the science image [mag]'),
     opt('exptime', 'float', 'Exposure time [s]'),
-    opt('diffmaglim', 'float', 'Limiting magnitude of the difference image [mag]'),
+    opt(
+      'diffmaglim',
+      'float',
+      'Limiting magnitude of the difference image [mag]',
+    ),
     req('programid', 'int', 'Program id'),
     req('jd', 'double', 'Julian date [days]'),
-    opt('forcediffimflux', 'float', 'Forced PSF flux on the difference image [DN]'),
+    opt(
+      'forcediffimflux',
+      'float',
+      'Forced PSF flux on the difference image [DN]',
+    ),
     opt('forcediffimfluxunc', 'float', 'Uncertainty of forcediffimflux [DN]'),
     opt('procstatus', 'string', 'Forced photometry processing status'),
   ];
