@@ -2,7 +2,13 @@ import {strict as assert} from 'node:assert';
 import {describe, it} from 'node:test';
 
 import {AlertError} from '../src/errors';
-import {LIMITS, parseFilter, validateFilter} from '../src/filter';
+import {
+  compileFilter,
+  Filter,
+  LIMITS,
+  parseFilter,
+  validateFilter,
+} from '../src/filter';
 
 const leaf = {field: 'mag', op: 'lt', value: 19};
 
@@ -281,5 +287,16 @@ describe('validateFilter accepts the language', () => {
       (e: AlertError) => e.code === 'invalid-filter' && e.details.path === '$',
     );
     assert.deepEqual(parseFilter(JSON.stringify(leaf)), leaf);
+  });
+});
+
+describe('compileFilter on a hand-built, unvalidated filter', () => {
+  it('refuses an unknown field with a typed error', () => {
+    const bad = {field: 'nosuch', op: 'eq', value: 1} as Filter;
+    assert.throws(
+      () => compileFilter(bad),
+      (e: AlertError) =>
+        e.code === 'invalid-filter' && /nosuch/.test(e.message),
+    );
   });
 });

@@ -13,6 +13,7 @@
  */
 
 import type {Alert} from '../alert/model';
+import {PermanentError} from '../errors';
 import {FieldRef, NORMALIZED_FIELDS, readPath, resolveField} from './fields';
 import {
   Cone,
@@ -231,10 +232,12 @@ export function coneTest(c: Cone['cone']): ConeTest {
   };
 }
 
-function resolved(leaf: Leaf): FieldRef {
+export function resolved(leaf: Leaf): FieldRef {
   const ref = resolveField(leaf.field);
   // validateFilter refuses unresolvable fields; a hand-built Filter may not.
-  if (typeof ref === 'string') throw new TypeError(ref);
+  if (typeof ref === 'string') {
+    throw new PermanentError('invalid-filter', `${leaf.field}: ${ref}`);
+  }
   return ref;
 }
 

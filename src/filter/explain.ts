@@ -4,8 +4,7 @@
  */
 
 import type {Alert} from '../alert/model';
-import {Attributes, coneTest, getterFor, leafTest} from './compile';
-import {resolveField} from './fields';
+import {Attributes, coneTest, getterFor, leafTest, resolved} from './compile';
 import {Filter, MaybeFilter, isAll, isAny, isCone, isLeaf} from './types';
 
 export interface ExplainedNode {
@@ -49,8 +48,7 @@ function walk(
   out: ExplainedNode[],
 ): boolean {
   if (isLeaf(f)) {
-    const ref = resolveField(f.field);
-    if (typeof ref === 'string') throw new TypeError(ref);
+    const ref = resolved(f);
     const actual = getterFor(ref)(alert, attributes);
     const held = leafTest(f, ref)(actual);
     const node: ExplainedNode = {
