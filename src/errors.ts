@@ -30,6 +30,9 @@ export type ReasonCode =
   // storage
   | 'store-unavailable'
   | 'too-large'
+  // local tooling (emulators)
+  | 'emulator-missing'
+  | 'emulator-failed'
   | 'internal';
 
 export class AlertError extends Error {

@@ -1,0 +1,10 @@
+/** Every `pittgoogle` command, in `--help` order. Add yours here. */
+
+import {RegisterCommand} from './command';
+import {registerDecodeCommand} from './decode-command';
+import {registerFilterCommand} from './filter-command';
+
+export const COMMANDS: RegisterCommand[] = [
+  registerDecodeCommand,
+  registerFilterCommand,
+];
