@@ -176,9 +176,14 @@ function canBeEmpty(t: InternalType, seen = new Set<InternalType>()): boolean {
   }
 }
 
+/**
+ * A block count that the remaining bytes cannot hold: the data is cut short
+ * (or hostile). Reported as `truncated`; inside a complete OCF block the
+ * container reader reports it as `bad-avro`.
+ */
 function tooMany(n: number, tap: Tap, what: string): never {
   throw new PermanentError(
-    'bad-avro',
+    'truncated',
     `declared ${what} of ${n} items cannot fit in the ${Math.max(0, tap.buf.length - tap.pos)} bytes left`,
     {count: n},
   );
