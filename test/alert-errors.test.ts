@@ -1,4 +1,7 @@
 import {strict as assert} from 'node:assert';
+import {mkdtemp, rm} from 'node:fs/promises';
+import {tmpdir} from 'node:os';
+import * as path from 'node:path';
 import {describe, it} from 'node:test';
 
 import {createDecoder} from '../src/alert';
@@ -8,10 +11,21 @@ import {
   generateLsstPacket,
   generateZtfPacket,
   ocfHeader,
+  writeLsstSchemaDir,
   writeOcf,
   ztfLikeSchemaText,
   ztfLikeType,
 } from '../src/testing';
+
+async function withSchemaDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'schemas-'));
+  try {
+    await writeLsstSchemaDir(dir);
+    return await fn(dir);
+  } finally {
+    await rm(dir, {recursive: true, force: true});
+  }
+}
 
 async function failure(
   bytes: Uint8Array,
@@ -94,8 +108,24 @@ describe('decode errors are typed, permanent and say why', () => {
   });
 
   it('truncated Confluent and JSON packets', async () => {
-    const lsst = generateLsstPacket({seed: 1});
+    const lsst = generateLsstPacket({seed: 1, cutoutBytes: 300});
     assert.equal((await failure(lsst.bytes.subarray(0, 3))).code, 'truncated');
+    await withSchemaDir(async dir => {
+      const d = createDecoder({schemaSource: dir});
+      for (let cut = 5; cut < lsst.bytes.length; cut += 7) {
+        try {
+          await d.decode(lsst.bytes.subarray(0, cut));
+          assert.fail(`cut at ${cut} decoded`);
+        } catch (e) {
+          assert.ok(isAlertError(e), `cut at ${cut}: untyped ${String(e)}`);
+          assert.equal(
+            (e as AlertError).code,
+            'truncated',
+            `cut at ${cut}: ${(e as Error).message}`,
+          );
+        }
+      }
+    });
     const json = generateLiteJson({seed: 1});
     assert.equal(
       (await failure(json.bytes.subarray(0, json.bytes.length - 3))).code,

@@ -176,9 +176,14 @@ function canBeEmpty(t: InternalType, seen = new Set<InternalType>()): boolean {
   }
 }
 
+/**
+ * A block count that the remaining bytes cannot hold: the data is cut short
+ * (or hostile). Reported as `truncated`; inside a complete OCF block the
+ * container reader reports it as `bad-avro`.
+ */
 function tooMany(n: number, tap: Tap, what: string): never {
   throw new PermanentError(
-    'bad-avro',
+    'truncated',
     `declared ${what} of ${n} items cannot fit in the ${Math.max(0, tap.buf.length - tap.pos)} bytes left`,
     {count: n},
   );
@@ -236,9 +241,35 @@ class GuardedMapType extends (avro.types.MapType as unknown as TypeCtor) {
   }
 }
 
+/**
+ * `bytes` read as a view into the decoded buffer instead of a copy (cutouts
+ * are ~14 KB each: copying them was most of the allocation per alert). The
+ * views share memory with the payload given to the decoder.
+ */
+class ZeroCopyBytesType extends (avro.types
+  .BytesType as unknown as new () => InternalType) {
+  _read(tap: Tap): unknown {
+    const len = tap.readLong();
+    const pos = tap.pos;
+    if (len < 0) {
+      throw new PermanentError(
+        'bad-avro',
+        `negative bytes length ${len} at byte ${pos}`,
+      );
+    }
+    tap.pos += len;
+    if (tap.pos > tap.buf.length) return undefined;
+    return tap.buf.subarray(pos, tap.pos);
+  }
+}
+
+const ZERO_COPY_BYTES = new ZeroCopyBytesType() as unknown as avro.Type;
+
 function typeHook(schema: unknown, opts: unknown): avro.Type | undefined {
+  if (schema === 'bytes') return ZERO_COPY_BYTES;
   if (schema && typeof schema === 'object' && !Array.isArray(schema)) {
     const t = (schema as {type?: unknown}).type;
+    if (t === 'bytes' && !('logicalType' in schema)) return ZERO_COPY_BYTES;
     if (t === 'array') {
       return new GuardedArrayType(schema, opts) as unknown as avro.Type;
     }

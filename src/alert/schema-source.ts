@@ -194,6 +194,12 @@ export interface RegistryOptions {
   timeoutMs?: number;
   /** Injectable fetch (default: global fetch). */
   fetch?: typeof fetch;
+  /**
+   * How long a 404 (unknown id) is remembered, so that a stream of packets
+   * with an unknown id does not send one request each (default 60 s).
+   * Transient failures are never remembered.
+   */
+  notFoundTtlMs?: number;
 }
 
 /** Schemas from a Confluent-compatible registry (`GET /schemas/ids/{id}`), cached. */
@@ -204,6 +210,7 @@ export function createRegistrySchemaSource(
   const base = url.replace(/\/+$/, '');
   const timeoutMs = options.timeoutMs ?? 5000;
   const doFetch = options.fetch ?? fetch;
+  const notFoundTtlMs = options.notFoundTtlMs ?? 60_000;
   const cache = new Map<number, Promise<string>>();
   const description = `schema registry ${base}`;
   const load = async (id: number): Promise<string> => {
@@ -268,7 +275,12 @@ export function createRegistrySchemaSource(
       if (!p) {
         p = load(id);
         cache.set(id, p);
-        p.catch(() => cache.delete(id));
+        p.catch(e => {
+          const notFound =
+            e instanceof PermanentError && e.code === 'unknown-schema';
+          if (!notFound || notFoundTtlMs <= 0) cache.delete(id);
+          else setTimeout(() => cache.delete(id), notFoundTtlMs).unref();
+        });
       }
       return p;
     },
