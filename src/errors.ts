@@ -29,6 +29,7 @@ export type ReasonCode =
   | 'bad-config'
   // storage
   | 'store-unavailable'
+  | 'store-rejected'
   | 'too-large'
   // local tooling (emulators)
   | 'emulator-missing'
