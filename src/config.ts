@@ -24,6 +24,8 @@ export interface Config {
   schemaSource: string | undefined;
   /** How long an instance caches a subscription's stored filter. */
   filterCacheTtlMs: number;
+  /** Bound on each Firestore call: past it the write is a transient failure (redelivered). */
+  storeTimeoutMs: number;
   /** Minimum severity of log lines. */
   logLevel: Severity;
 }
@@ -96,6 +98,7 @@ export function loadConfig(env: Env = process.env): Config {
     keepCutouts: bool(env, 'KEEP_CUTOUTS', false),
     schemaSource: env.SCHEMA_SOURCE || undefined,
     filterCacheTtlMs: int(env, 'FILTER_CACHE_TTL_MS', 5000, 0, 3_600_000),
+    storeTimeoutMs: int(env, 'STORE_TIMEOUT_MS', 15_000, 100, 300_000),
     logLevel: level,
   };
 }

@@ -23,6 +23,8 @@ export function createFirestore(config: Config): Firestore {
   return new Firestore({
     projectId: config.projectId,
     ignoreUndefinedProperties: true,
+    // Explicit: spares google-auth a metadata-server probe to discover it.
+    universeDomain: 'googleapis.com',
   });
 }
 
@@ -31,9 +33,16 @@ export function createIngestContext(
   firestore: Firestore,
   log: Logger,
 ) {
-  const subscriptions = createSubscriptionStore(firestore, config);
-  const alertStore = createAlertStore(firestore, config);
-  const quarantineStore = createQuarantineStore(firestore, config);
+  const subscriptions = createSubscriptionStore(firestore, {
+    ...config,
+    timeoutMs: config.storeTimeoutMs,
+  });
+  const alertStore = createAlertStore(firestore, config, {
+    timeoutMs: config.storeTimeoutMs,
+  });
+  const quarantineStore = createQuarantineStore(firestore, config, {
+    timeoutMs: config.storeTimeoutMs,
+  });
   const tom = (a: Parameters<typeof toGenericAlert>[0]) => ({
     generic: toGenericAlert(a),
     target: toTarget(a),
