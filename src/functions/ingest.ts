@@ -31,9 +31,20 @@ function sendError(
   res.status(status).json({error: {code: error.code, message: error.message}});
 }
 
+/**
+ * The subscription named by the push endpoint itself: `?subscription=NAME`
+ * or a path `/NAME` (or `/subscriptions/NAME`). Validated by the envelope parser.
+ */
 function querySubscription(req: Request): string | undefined {
   const q = req.query?.subscription;
-  return typeof q === 'string' ? q : undefined;
+  if (typeof q === 'string') return q;
+  const m = /^\/(?:subscriptions\/)?([^/]+)\/?$/.exec(req.path ?? '');
+  if (!m) return undefined;
+  try {
+    return decodeURIComponent(m[1]);
+  } catch {
+    return m[1]; // malformed %-escapes: refused by the name check
+  }
 }
 
 export function createIngestHandler(deps: IngestHandlerDeps) {
