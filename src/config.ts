@@ -154,7 +154,11 @@ function topicPath(
   const v = env[key];
   if (v === undefined || v === '') return undefined;
   const full = v.includes('/') ? v : `projects/${projectId}/topics/${v}`;
-  if (!/^projects\/[a-z][a-z0-9.:-]{3,62}\/topics\/[A-Za-z][A-Za-z0-9\-_.~+%]{2,254}$/.test(full)) {
+  if (
+    !/^projects\/[a-z][a-z0-9.:-]{3,62}\/topics\/[A-Za-z][A-Za-z0-9\-_.~+%]{2,254}$/.test(
+      full,
+    )
+  ) {
     throw new PermanentError(
       'bad-config',
       `${key} must be a topic name or projects/P/topics/T, got "${v}"`,

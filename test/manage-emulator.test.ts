@@ -288,7 +288,11 @@ describe('manage function on the emulators (functions framework)', () => {
     const r = a.body.subscription;
     assert.deepEqual(r.filter, {field: 'classtar', op: 'lt', value: 0.8});
     assert.equal(r.serverFilter, '');
-    assert.deepEqual(r.flow, {maxResults: 100, timeoutSeconds: 30, maxBacklog: 1000});
+    assert.deepEqual(r.flow, {
+      maxResults: 100,
+      timeoutSeconds: 30,
+      maxBacklog: 1000,
+    });
     const bad = await m('PUT', '/subscriptions/ztf-lite', {
       classtar_threshold: 2,
       classtar_gt_lt: 'lt',
@@ -401,7 +405,10 @@ describe('manage function on the emulators (functions framework)', () => {
     assert.equal(r.recreateRequired, true);
     assert.equal(r.plan.expression, 'attributes.fid = "2"');
     assert.notEqual(r.serverFilter, r.plan.expression, 'old expression kept');
-    assert.match(server.body.message, /DELETE \/subscriptions\/ztf-loop and touch/);
+    assert.match(
+      server.body.message,
+      /DELETE \/subscriptions\/ztf-loop and touch/,
+    );
     assert.deepEqual(server.body.changed, ['maximumBackoffSeconds', 'filter']);
     const [meta] = await user.subscription('ztf-loop').getMetadata();
     assert.equal(Number(meta.retryPolicy?.maximumBackoff?.seconds), 120);
@@ -421,7 +428,10 @@ describe('manage function on the emulators (functions framework)', () => {
     assert.equal(d.body.subscriptionDeleted, true);
     assert.equal(d.body.recordDeleted, true);
     assert.deepEqual(await user.subscription('ztf-loop').exists(), [false]);
-    const kept = await db.collection('subscriptions/ztf-loop/alerts').count().get();
+    const kept = await db
+      .collection('subscriptions/ztf-loop/alerts')
+      .count()
+      .get();
     assert.equal(kept.data().count, count, 'alerts kept');
     assert.equal((await m('GET', '/subscriptions/ztf-loop')).status, 404);
 
@@ -434,7 +444,10 @@ describe('manage function on the emulators (functions framework)', () => {
       quarantined: 0,
       complete: true,
     });
-    const left = await db.collection('subscriptions/ztf-loop/alerts').count().get();
+    const left = await db
+      .collection('subscriptions/ztf-loop/alerts')
+      .count()
+      .get();
     assert.equal(left.data().count, 0);
     assert.equal(
       (await m('DELETE', '/subscriptions/ztf-loop?purge=maybe')).status,

@@ -141,7 +141,8 @@ export function httpKeySource(
 ): KeySource {
   const now = opts.now ?? Date.now;
   const minRefresh = opts.minRefreshMs ?? 30_000;
-  let cached: {keys: Map<string, KeyObject>; until: number; at: number} | undefined;
+  let cached:
+    {keys: Map<string, KeyObject>; until: number; at: number} | undefined;
   let inflight: Promise<Map<string, KeyObject>> | undefined;
 
   const fetchKeys = async () => {
@@ -170,7 +171,9 @@ export function httpKeySource(
       );
     }
     const maxAge = /max-age=(\d+)/.exec(res.headers.get('cache-control') ?? '');
-    const ttl = maxAge ? Number(maxAge[1]) * 1000 : (opts.defaultTtlMs ?? 3_600_000);
+    const ttl = maxAge
+      ? Number(maxAge[1]) * 1000
+      : (opts.defaultTtlMs ?? 3_600_000);
     cached = {keys, until: now() + ttl, at: now()};
     return keys;
   };

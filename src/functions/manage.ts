@@ -82,7 +82,11 @@ function sendError(res: Response, e: AlertError) {
   }
   if (status === 401) res.set('WWW-Authenticate', 'Bearer');
   res.status(status).json({
-    error: {code: e.code, message: e.message, details: publicDetails(e.details)},
+    error: {
+      code: e.code,
+      message: e.message,
+      details: publicDetails(e.details),
+    },
   });
 }
 
@@ -97,10 +101,15 @@ export function createManageHandler(deps: ManageHandlerDeps) {
   async function handle(req: Request, res: Response): Promise<void> {
     const size = req.rawBody?.length ?? 0;
     if (size > maxBody) {
-      throw new AlertError('permanent', 'too-large', `request body of ${size} bytes exceeds ${maxBody}`, {
-        bytes: size,
-        limit: maxBody,
-      });
+      throw new AlertError(
+        'permanent',
+        'too-large',
+        `request body of ${size} bytes exceeds ${maxBody}`,
+        {
+          bytes: size,
+          limit: maxBody,
+        },
+      );
     }
     if (deps.auth) {
       const host = header(req, 'host');
@@ -130,12 +139,16 @@ export function createManageHandler(deps: ManageHandlerDeps) {
         return;
       }
       case 'patch':
-        res.status(200).json(await m.patch(route.name, parsePatchBody(req.body)));
+        res
+          .status(200)
+          .json(await m.patch(route.name, parsePatchBody(req.body)));
         return;
       case 'delete':
         res
           .status(200)
-          .json(await m.delete(route.name, {purge: parsePurge(req.query?.purge)}));
+          .json(
+            await m.delete(route.name, {purge: parsePurge(req.query?.purge)}),
+          );
         return;
       case 'seek':
         res.status(200).json(await m.seek(route.name, parseSeekBody(req.body)));

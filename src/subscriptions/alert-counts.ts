@@ -48,15 +48,14 @@ export function createAlertCounts(
   const timeoutMs = opts.timeoutMs ?? 15_000;
   const now = opts.now ?? Date.now;
   const sub = (name: string, c: string) =>
-    firestore.collection(config.subscriptionsCollection).doc(name).collection(c);
+    firestore
+      .collection(config.subscriptionsCollection)
+      .doc(name)
+      .collection(c);
 
   async function countOf(col: CollectionReference): Promise<number> {
     try {
-      const snap = await withTimeout(
-        col.count().get(),
-        timeoutMs,
-        'a count',
-      );
+      const snap = await withTimeout(col.count().get(), timeoutMs, 'a count');
       return snap.data().count;
     } catch (e) {
       throw classifyFirestoreError(e, {collection: col.path});

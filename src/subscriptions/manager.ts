@@ -20,7 +20,10 @@ import {
   topicHasIdAttributes,
 } from '../filter';
 import type {Logger} from '../log';
-import type {SubscriptionRecord, SubscriptionStore} from '../store/subscription-store';
+import type {
+  SubscriptionRecord,
+  SubscriptionStore,
+} from '../store/subscription-store';
 import type {AlertCounts, AlertCountsPort, PurgeResult} from './alert-counts';
 import {GRPC, grpcCodeOf, PubSubPort} from './pubsub-port';
 import type {FlowSettings, PatchRequest, TouchRequest} from './request';
@@ -135,7 +138,9 @@ function topicMissing(topic: string): PermanentError {
   );
 }
 
-export function createSubscriptionManager(deps: ManagerDeps): SubscriptionManager {
+export function createSubscriptionManager(
+  deps: ManagerDeps,
+): SubscriptionManager {
   const {pubsub, store, counts, config} = deps;
 
   function resource(
@@ -165,7 +170,9 @@ export function createSubscriptionManager(deps: ManagerDeps): SubscriptionManage
     };
   }
 
-  async function readState(name: string): Promise<SubscriptionState | undefined> {
+  async function readState(
+    name: string,
+  ): Promise<SubscriptionState | undefined> {
     const m = await pubsub.getSubscription(name);
     return m ? fromMetadata(m) : undefined;
   }
@@ -213,11 +220,10 @@ export function createSubscriptionManager(deps: ManagerDeps): SubscriptionManage
     async touch(req) {
       const plan = planFor(req.topic, req.filter);
       const expression = plan.expression ?? '';
-      const [record, existing] = await Promise.all([
+      let [record, state] = await Promise.all([
         store.get(req.name),
         readState(req.name),
       ]);
-      let state = existing;
       let status: ChangeResult['status'] = 'unchanged';
       const changed: string[] = [];
       if (!state) {
@@ -227,7 +233,11 @@ export function createSubscriptionManager(deps: ManagerDeps): SubscriptionManage
           state = created;
           status = 'created';
         } else {
-          state = await readState(req.name);
+          // Another touch created it meanwhile: compare with what it made.
+          [record, state] = await Promise.all([
+            store.get(req.name),
+            readState(req.name),
+          ]);
           if (!state) {
             throw new PermanentError(
               'conflict',
@@ -257,7 +267,7 @@ export function createSubscriptionManager(deps: ManagerDeps): SubscriptionManage
             `subscription ${req.name} exists with settings Pub/Sub cannot change (${what}). ` +
               `DELETE /subscriptions/${req.name} and touch it again to recreate it` +
               (fields.includes('filter')
-                ? `, or PATCH only its stored filter (the old server-side expression then stays)`
+                ? ', or PATCH only its stored filter (the old server-side expression then stays)'
                 : ''),
             {fields, differences: diff.unchangeable},
           );
@@ -279,8 +289,12 @@ export function createSubscriptionManager(deps: ManagerDeps): SubscriptionManage
         serverFilter: state.filter,
         settings: {...state.settings, ...(req.flow ? {flow: req.flow} : {})},
       };
-      if (record && !sameJson(record.filter, req.filter)) changed.push('filter');
-      if (record && !sameJson((record.settings as {flow?: unknown}).flow, req.flow)) {
+      if (record && !sameJson(record.filter, req.filter))
+        changed.push('filter');
+      if (
+        record &&
+        !sameJson((record.settings as {flow?: unknown}).flow, req.flow)
+      ) {
         changed.push('flow');
       }
       const wrote = await saveRecord(record, next);
@@ -293,7 +307,12 @@ export function createSubscriptionManager(deps: ManagerDeps): SubscriptionManage
             ? `updated subscription ${req.name}: ${changed.length ? changed.join(', ') : 'stored record'}`
             : `subscription ${req.name} already exists as requested; nothing changed`;
       deps.log?.info('touch', {subscription: req.name, status, changed});
-      return {status, changed, message, subscription: resource(req.name, saved, state)};
+      return {
+        status,
+        changed,
+        message,
+        subscription: resource(req.name, saved, state),
+      };
     },
 
     async get(name) {
@@ -339,11 +358,15 @@ export function createSubscriptionManager(deps: ManagerDeps): SubscriptionManage
       const diff = diffState(current, {...current, settings: wanted});
       if (diff.changeable.length) {
         current = fromMetadata(
-          await pubsub.updateSubscription(name, toMetadata(wanted, diff.changeable)),
+          await pubsub.updateSubscription(
+            name,
+            toMetadata(wanted, diff.changeable),
+          ),
         );
         changed.push(...diff.changeable);
       }
-      const filter = req.filter !== undefined ? req.filter : (record?.filter ?? null);
+      const filter =
+        req.filter !== undefined ? req.filter : (record?.filter ?? null);
       if (!sameJson(filter, record?.filter ?? null)) changed.push('filter');
       const next: SubscriptionRecord = {
         name,
@@ -370,7 +393,7 @@ export function createSubscriptionManager(deps: ManagerDeps): SubscriptionManage
         message +=
           `. The filter's server-side expression is now ${JSON.stringify(r.plan.expression ?? '')} ` +
           `but Pub/Sub cannot change the subscription's (${JSON.stringify(r.serverFilter)}): ` +
-          `the whole filter runs in the ingest function at once, but Pub/Sub still drops messages that fail the old expression. ` +
+          'the whole filter runs in the ingest function at once, but Pub/Sub still drops messages that fail the old expression. ' +
           `DELETE /subscriptions/${name} and touch it again to recreate it with the new expression.`;
       }
       deps.log?.info('patch', {subscription: name, status, changed});
@@ -391,12 +414,18 @@ export function createSubscriptionManager(deps: ManagerDeps): SubscriptionManage
       if (purged) {
         parts.push(
           `purged ${purged.alerts} alerts and ${purged.quarantined} quarantined messages` +
-            (purged.complete ? '' : ' (not finished within the time budget: call DELETE ?purge=true again)'),
+            (purged.complete
+              ? ''
+              : ' (not finished within the time budget: call DELETE ?purge=true again)'),
         );
       } else {
         parts.push('stored alerts kept (?purge=true deletes them)');
       }
-      deps.log?.info('delete', {subscription: name, subscriptionDeleted, purged});
+      deps.log?.info('delete', {
+        subscription: name,
+        subscriptionDeleted,
+        purged,
+      });
       return {
         name,
         subscriptionDeleted,

@@ -154,13 +154,17 @@ export function createPubSubPort(
       }
     },
     createSubscription: (name, topic, metadata) =>
-      call('creating the subscription', {subscription: name, topic}, async () => {
-        const [s] = await pubsub
-          .topic(topic)
-          .createSubscription(path(name), {...metadata, gaxOpts});
-        const [m] = await s.getMetadata(gaxOpts);
-        return m;
-      }),
+      call(
+        'creating the subscription',
+        {subscription: name, topic},
+        async () => {
+          const [s] = await pubsub
+            .topic(topic)
+            .createSubscription(path(name), {...metadata, gaxOpts});
+          const [m] = await s.getMetadata(gaxOpts);
+          return m;
+        },
+      ),
     updateSubscription: (name, metadata) =>
       call('updating the subscription', {subscription: name}, async () => {
         const [m] = await sub(name).setMetadata(metadata, gaxOpts);

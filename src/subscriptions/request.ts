@@ -204,7 +204,12 @@ function settingsOverrides(body: Record<string, unknown>): SettingsOverrides {
     maxDeliveryAttempts: intIn(body, 'maxDeliveryAttempts', 5, 100),
     minimumBackoffSeconds: intIn(body, 'minimumBackoffSeconds', 0, 600),
     maximumBackoffSeconds: intIn(body, 'maximumBackoffSeconds', 0, 600),
-    messageRetentionSeconds: intIn(body, 'messageRetentionSeconds', 600, 604800),
+    messageRetentionSeconds: intIn(
+      body,
+      'messageRetentionSeconds',
+      600,
+      604800,
+    ),
   };
   if (body.expirationDays === null) o.expirationDays = null;
   else o.expirationDays = intIn(body, 'expirationDays', 1, 365);
@@ -224,11 +229,13 @@ function settingsOverrides(body: Record<string, unknown>): SettingsOverrides {
 }
 
 /** A project id (or a domain-scoped one) and a topic id. */
-const TOPIC_PATH =
-  /^projects\/([a-z][a-z0-9.:-]{3,62})\/topics\/([^/]+)$/;
+const TOPIC_PATH = /^projects\/([a-z][a-z0-9.:-]{3,62})\/topics\/([^/]+)$/;
 
 /** A topic given as a short name (in Pitt-Google's project) or a full path. */
-export function topicPathFor(topic: unknown, pittGoogleProject: string): string {
+export function topicPathFor(
+  topic: unknown,
+  pittGoogleProject: string,
+): string {
   if (typeof topic === 'string' && topic.startsWith('projects/')) {
     const m = TOPIC_PATH.exec(topic);
     if (!m) {

@@ -175,7 +175,9 @@ export function withOverrides(
     minimumBackoffSeconds: retry ? min : current.minimumBackoffSeconds,
     maximumBackoffSeconds: retry ? max : current.maximumBackoffSeconds,
     expirationDays:
-      o.expirationDays !== undefined ? o.expirationDays : current.expirationDays,
+      o.expirationDays !== undefined
+        ? o.expirationDays
+        : current.expirationDays,
     retainAckedMessages: o.retainAckedMessages ?? current.retainAckedMessages,
     messageRetentionSeconds:
       o.messageRetentionSeconds ?? current.messageRetentionSeconds,
@@ -205,15 +207,15 @@ export function fromMetadata(
     settings: {
       pushEndpoint: push.pushEndpoint ?? '',
       oidcServiceAccount: push.oidcToken?.serviceAccountEmail || null,
-      oidcAudience: push.oidcToken
-        ? push.oidcToken.audience || null
-        : null,
+      oidcAudience: push.oidcToken ? push.oidcToken.audience || null : null,
       ackDeadlineSeconds: m.ackDeadlineSeconds ?? 10,
       deadLetterTopic: dlp?.deadLetterTopic || null,
       maxDeliveryAttempts: dlp?.deadLetterTopic
         ? (dlp.maxDeliveryAttempts ?? 5)
         : null,
-      minimumBackoffSeconds: retry ? (seconds(retry.minimumBackoff) ?? 10) : null,
+      minimumBackoffSeconds: retry
+        ? (seconds(retry.minimumBackoff) ?? 10)
+        : null,
       maximumBackoffSeconds: retry
         ? (seconds(retry.maximumBackoff) ?? 600)
         : null,
@@ -292,7 +294,11 @@ export interface SettingsDiff {
   /** Settings that differ and that Pub/Sub updates in place. */
   changeable: (keyof SubscriptionSettings)[];
   /** Differences that need the subscription deleted and created again. */
-  unchangeable: Array<{field: 'topic' | 'filter'; current: string; wanted: string}>;
+  unchangeable: Array<{
+    field: 'topic' | 'filter';
+    current: string;
+    wanted: string;
+  }>;
 }
 
 function sameLabels(
@@ -301,7 +307,9 @@ function sameLabels(
 ): boolean {
   const ka = Object.keys(a).sort();
   const kb = Object.keys(b).sort();
-  return ka.length === kb.length && ka.every((k, i) => k === kb[i] && a[k] === b[k]);
+  return (
+    ka.length === kb.length && ka.every((k, i) => k === kb[i] && a[k] === b[k])
+  );
 }
 
 /** What differs between the subscription as it is and as it is wanted. */
@@ -325,7 +333,9 @@ export function diffState(
     });
   }
   const changeable: (keyof SubscriptionSettings)[] = [];
-  for (const k of Object.keys(RESOURCE_FIELD) as (keyof SubscriptionSettings)[]) {
+  for (const k of Object.keys(
+    RESOURCE_FIELD,
+  ) as (keyof SubscriptionSettings)[]) {
     const a = current.settings[k];
     const b = wanted.settings[k];
     const same =
