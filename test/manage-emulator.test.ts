@@ -13,7 +13,7 @@
  */
 
 import {strict as assert} from 'node:assert';
-import {ChildProcess, spawn} from 'node:child_process';
+import {ChildProcess, execFile, spawn} from 'node:child_process';
 import * as path from 'node:path';
 import {after, before, describe, it} from 'node:test';
 
@@ -128,6 +128,7 @@ describe('manage function on the emulators (functions framework)', () => {
   let db: Firestore;
   let user: PubSub;
   let pg: PubSub;
+  let env: Record<string, string>;
 
   before(async () => {
     project = emu.uniqueId('user');
@@ -138,7 +139,7 @@ describe('manage function on the emulators (functions framework)', () => {
     await pg.createTopic('ztf-lite');
     await user.createTopic('pittgoogle-dead-letter');
     const [mPort, iPort] = [await findFreePort(), await findFreePort()];
-    const env = {
+    env = {
       ...emu.emulators.env,
       GOOGLE_CLOUD_PROJECT: project,
       PITTGOOGLE_PROJECT: PG,
@@ -453,5 +454,47 @@ describe('manage function on the emulators (functions framework)', () => {
       (await m('DELETE', '/subscriptions/ztf-loop?purge=maybe')).status,
       400,
     );
+  });
+
+  it('the CLI runs the same operations directly', async () => {
+    const cli = (...args: string[]) =>
+      new Promise<{code: number; out: string; err: string}>(resolve =>
+        execFile(
+          process.execPath,
+          [path.join(ROOT, 'build/src/cli/main.js'), 'subscriptions', ...args],
+          {env: {...process.env, ...env}},
+          (e, out, err) =>
+            resolve({code: e ? Number(e.code ?? 1) : 0, out, err}),
+        ),
+      );
+    const t = await cli(
+      'touch',
+      'ztf-lite',
+      '--classtar-threshold',
+      '0.3',
+      '--classtar-gt-lt',
+      'gt',
+    );
+    assert.equal(t.code, 0, t.err);
+    assert.equal(JSON.parse(t.out).status, 'created');
+    const g = await cli('get', 'ztf-lite');
+    assert.equal(g.code, 0, g.err);
+    assert.deepEqual(JSON.parse(g.out).filter, {
+      field: 'classtar',
+      op: 'gte',
+      value: 0.3,
+    });
+    const l = await cli('list');
+    assert.deepEqual(
+      JSON.parse(l.out).subscriptions.map((s: {name: string}) => s.name),
+      ['ztf-lite'],
+    );
+    const nf = await cli('touch', 'ztf-nope');
+    assert.equal(nf.code, 1);
+    assert.match(nf.err, /not-found: the Pitt-Google topic .* does not exist/);
+    const d = await cli('delete', 'ztf-lite', '--purge');
+    assert.equal(d.code, 0, d.err);
+    assert.equal(JSON.parse(d.out).subscriptionDeleted, true);
+    assert.equal((await cli('get', 'ztf-lite')).code, 1);
   });
 });
