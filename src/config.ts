@@ -55,6 +55,10 @@ export interface Config {
   authAudiences: string[];
   /** Where the token-signing certificates come from (AUTH_CERTS_URL: JWKS or PEM map JSON; default Google's). */
   authCertsUrl: string;
+  /** Ingest: verify the push OIDC token against these emails (PUSH_AUTH_EMAILS; empty = off). */
+  pushAuthEmails: string[];
+  /** Ingest: accepted token audiences (PUSH_AUTH_AUDIENCES; default: https://<host of the request>). */
+  pushAuthAudiences: string[];
 }
 
 /** Google's OAuth2 signing keys (JWKS). */
@@ -222,5 +226,7 @@ export function loadConfig(env: Env = process.env): Config {
     authAllowedEmails: emails(env, 'AUTH_ALLOWED_EMAILS'),
     authAudiences: list(env, 'AUTH_AUDIENCES'),
     authCertsUrl: url(env, 'AUTH_CERTS_URL') ?? GOOGLE_CERTS_URL,
+    pushAuthEmails: emails(env, 'PUSH_AUTH_EMAILS'),
+    pushAuthAudiences: list(env, 'PUSH_AUTH_AUDIENCES'),
   };
 }

@@ -12,11 +12,13 @@ import {after, before, describe, it} from 'node:test';
 import * as ff from '@google-cloud/functions-framework';
 import {getTestServer} from '@google-cloud/functions-framework/testing';
 
+import {createIdTokenVerifier} from '../src/auth/id-token';
 import {TransientError} from '../src/errors';
 import {createIngestHandler} from '../src/functions/ingest';
 import type {PushedMessage} from '../src/ingest/envelope';
 import type {IngestPipeline, QuarantineRecord} from '../src/ingest/pipeline';
 import {createLogger} from '../src/log';
+import {idTokenClaims, signIdToken, testKeyPair} from '../src/testing/id-token';
 
 async function errorOf(
   res: Response,
@@ -125,5 +127,89 @@ describe('ingest handler (functions framework)', () => {
       subscription: 'abc',
     });
     assert.equal(res.status, 413);
+  });
+});
+
+describe('ingest handler with push OIDC verification', () => {
+  const PUSH = 'pittgoogle-push@my-project.iam.gserviceaccount.com';
+  const key = testKeyPair();
+  const other = testKeyPair();
+  let stored = 0;
+  let server: Server;
+  let base: string;
+
+  before(async () => {
+    ff.http(
+      'ingestWithAuth',
+      createIngestHandler({
+        pipeline: {
+          async processMessage() {
+            stored++;
+            return {outcome: 'stored', alerts: []};
+          },
+        },
+        quarantine: {quarantine: async () => {}},
+        log: createLogger({sink: () => {}}),
+        auth: {
+          verifier: createIdTokenVerifier({
+            allowedEmails: [PUSH],
+            keySource: async () => new Map([['k1', key.publicKey]]),
+          }),
+          audiences: ['https://ingest.example.run.app'],
+        },
+      }),
+    );
+    server = getTestServer('ingestWithAuth');
+    await new Promise<void>(r => server.listen(0, '127.0.0.1', r));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  after(() => new Promise<void>(r => server.close(() => r())));
+
+  const push = (token?: string) =>
+    fetch(`${base}/?subscription=s-1`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        ...(token ? {authorization: `Bearer ${token}`} : {}),
+      },
+      body: JSON.stringify({message: {data: 'AAAA', messageId: '1'}}),
+    });
+  const aud = 'https://ingest.example.run.app';
+
+  it('accepts the push account and refuses everything else before any work', async () => {
+    assert.equal(
+      (await push(signIdToken(key.privateKey, idTokenClaims(aud, PUSH))))
+        .status,
+      204,
+    );
+    assert.equal(stored, 1);
+    const refused: [string, string | undefined, number][] = [
+      ['no token', undefined, 401],
+      [
+        'expired',
+        signIdToken(key.privateKey, idTokenClaims(aud, PUSH, {exp: 1000})),
+        401,
+      ],
+      [
+        'wrongly signed',
+        signIdToken(other.privateKey, idTokenClaims(aud, PUSH)),
+        401,
+      ],
+      [
+        'wrong audience',
+        signIdToken(key.privateKey, idTokenClaims('https://x.run.app', PUSH)),
+        401,
+      ],
+      [
+        'not the push account',
+        signIdToken(key.privateKey, idTokenClaims(aud, 'mallory@example.org')),
+        403,
+      ],
+    ];
+    for (const [what, token, status] of refused) {
+      const res = await push(token);
+      assert.equal(res.status, status, what);
+    }
+    assert.equal(stored, 1);
   });
 });

@@ -6,7 +6,6 @@
  */
 
 import {strict as assert} from 'node:assert';
-import {createSign, generateKeyPairSync, KeyObject} from 'node:crypto';
 import {createServer, Server} from 'node:http';
 import {AddressInfo} from 'node:net';
 import {after, before, describe, it} from 'node:test';
@@ -23,38 +22,16 @@ import {AlertError} from '../src/errors';
 import {createManageHandler} from '../src/functions/manage';
 import {createLogger} from '../src/log';
 import type {SubscriptionManager} from '../src/subscriptions';
+import {idTokenClaims, signIdToken, testKeyPair} from '../src/testing/id-token';
 
 const AUD = 'https://manage.example.run.app';
 const ALICE = 'alice@example.org';
 
-function keyPair() {
-  return generateKeyPairSync('rsa', {modulusLength: 2048});
-}
-
-function sign(
-  key: KeyObject,
-  claims: Record<string, unknown>,
-  header: Record<string, unknown> = {alg: 'RS256', kid: 'k1', typ: 'JWT'},
-): string {
-  const enc = (o: unknown) =>
-    Buffer.from(JSON.stringify(o)).toString('base64url');
-  const input = `${enc(header)}.${enc(claims)}`;
-  const sig = createSign('RSA-SHA256').update(input).sign(key);
-  return `${input}.${sig.toString('base64url')}`;
-}
+const keyPair = testKeyPair;
+const sign = signIdToken;
 
 function claims(over: Record<string, unknown> = {}): Record<string, unknown> {
-  const now = Math.floor(Date.now() / 1000);
-  return {
-    iss: 'https://accounts.google.com',
-    aud: AUD,
-    sub: '1234',
-    email: ALICE,
-    email_verified: true,
-    iat: now - 10,
-    exp: now + 3600,
-    ...over,
-  };
+  return idTokenClaims(AUD, ALICE, over);
 }
 
 describe('ID-token verification', () => {

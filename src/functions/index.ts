@@ -7,6 +7,7 @@
 
 import * as ff from '@google-cloud/functions-framework';
 
+import {createIdTokenVerifier, httpKeySource} from '../auth/id-token';
 import {loadConfig} from '../config';
 import {createLogger} from '../log';
 import {createFirestore, createIngestContext} from './context';
@@ -23,10 +24,20 @@ function getIngestHandler() {
       fields: {function: 'ingest'},
     });
     const ctx = createIngestContext(config, createFirestore(config), log);
+    const auth = config.pushAuthEmails.length
+      ? {
+          verifier: createIdTokenVerifier({
+            allowedEmails: config.pushAuthEmails,
+            keySource: httpKeySource(config.authCertsUrl),
+          }),
+          audiences: config.pushAuthAudiences,
+        }
+      : undefined;
     ingestHandler = createIngestHandler({
       pipeline: ctx.pipeline,
       quarantine: ctx.quarantine,
       log,
+      auth,
     });
   }
   return ingestHandler;

@@ -9,6 +9,7 @@
 import type {Request, Response} from '@google-cloud/functions-framework';
 
 import {AlertError, TransientError, errorMessage} from '../errors';
+import type {IdTokenVerifier} from '../auth/id-token';
 import type {Logger} from '../log';
 import {parsePushRequest, validateResourceId} from '../ingest/envelope';
 import type {IngestPipeline, QuarantinePort} from '../ingest/pipeline';
@@ -19,6 +20,11 @@ export interface IngestHandlerDeps {
   log: Logger;
   /** Requests larger than this are refused with 413 (Pub/Sub messages are at most 10 MB). */
   maxBodyBytes?: number;
+  /**
+   * Verify the push subscription's OIDC token (defence in depth behind
+   * Cloud Run's IAM check). Audiences default to https://<request host>.
+   */
+  auth?: {verifier: IdTokenVerifier; audiences: readonly string[]};
 }
 
 const DEFAULT_MAX_BODY = 16 * 1024 * 1024;
@@ -71,6 +77,35 @@ export function createIngestHandler(deps: IngestHandlerDeps) {
         message: `request body of ${size} bytes exceeds ${maxBody}`,
       });
       return;
+    }
+    if (deps.auth) {
+      try {
+        const host = req.get('host');
+        await deps.auth.verifier.verifyHeader(
+          req.get('authorization'),
+          deps.auth.audiences.length
+            ? deps.auth.audiences
+            : host
+              ? [`https://${host}`]
+              : [],
+        );
+      } catch (e) {
+        const err =
+          e instanceof AlertError
+            ? e
+            : new TransientError('internal', errorMessage(e));
+        deps.log.warn('rejected', {
+          outcome: 'rejected',
+          reason: err.code,
+          error: err.message,
+        });
+        sendError(
+          res,
+          err.code === 'forbidden' ? 403 : err.permanent ? 401 : 503,
+          err,
+        );
+        return;
+      }
     }
     let message;
     try {
