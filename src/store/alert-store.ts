@@ -160,6 +160,13 @@ export function createAlertStore(
         batchBytes = 0;
         batchOps = 0;
       }
+      try {
+        // Validate on a throwaway batch first: a BulkWriter whose create()
+        // threw on invalid data never finishes closing.
+        firestore.batch().create(ref, doc.data);
+      } catch (e) {
+        return Promise.resolve(failed(classifyFirestoreError(e, ids(doc))));
+      }
       const write = writer.create(ref, doc.data);
       batchBytes += doc.sizeBytes;
       if (++batchOps >= BULK_WRITER_BATCH) {
@@ -174,8 +181,11 @@ export function createAlertStore(
             : failed(classifyFirestoreError(e, ids(doc))),
       );
     });
+    // A partial batch is only sent on flush/close: close now, then collect.
+    const closing = writer.close();
+    closing.catch(() => undefined);
     const results = await Promise.all(pending);
-    await withTimeout(writer.close(), timeoutMs, 'closing a bulk writer').catch(
+    await withTimeout(closing, timeoutMs, 'closing a bulk writer').catch(
       () => undefined,
     );
     return results;
