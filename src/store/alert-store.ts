@@ -7,12 +7,13 @@
  * unreachable Firestore surfaces as a TransientError, not a hang.
  *
  * `storeMany` (pull harness) writes many alerts with per-item outcomes. Modes
- * (measured on the emulator, 2 cores: see the README of this folder / the
- * report):
- * - 'concurrent' (default): bounded parallel `create()` calls;
- * - 'bulk': a BulkWriter without throttling, flushed by bytes and count;
- * - 'batch': atomic WriteBatch commits bounded by bytes and count; a batch
- *   that fails on a duplicate is retried item by item.
+ * (measured on the emulator: ./README.md):
+ * - 'bulk' (default): a BulkWriter without throttling, flushed by bytes;
+ *   per-item outcomes natively, 1.5-2x the throughput of 'concurrent';
+ * - 'batch': atomic WriteBatch commits bounded by bytes and count; as fast as
+ *   'bulk' (within the noise), but a batch that fails on one duplicate is
+ *   redone item by item;
+ * - 'concurrent': bounded parallel `create()` calls (the slowest).
  */
 
 import {
@@ -46,7 +47,7 @@ export type StoreManyMode = 'concurrent' | 'bulk' | 'batch';
 export interface AlertStoreOptions {
   /** Bound on one write (and on one storeMany commit), ms. Default 15 s. */
   timeoutMs?: number;
-  /** storeMany strategy. Default 'concurrent'. */
+  /** storeMany strategy. Default 'bulk'. */
   mode?: StoreManyMode;
   /** storeMany: writes in flight ('concurrent'). Default 32. */
   concurrency?: number;
@@ -79,7 +80,7 @@ export function createAlertStore(
   options: AlertStoreOptions = {},
 ): AlertStore {
   const timeoutMs = options.timeoutMs ?? 15_000;
-  const mode = options.mode ?? 'concurrent';
+  const mode = options.mode ?? 'bulk';
   const concurrency = Math.max(1, options.concurrency ?? 32);
   const maxBatchBytes = options.maxBatchBytes ?? 3 * 1024 * 1024;
   const maxBatchCount = Math.min(
