@@ -14,7 +14,11 @@ export type Band = 'u' | 'g' | 'r' | 'i' | 'z' | 'y';
 
 export interface Cutout {
   fileName: string | null;
-  /** The stamp as published (ZTF: gzipped FITS). */
+  /**
+   * The stamp as published (ZTF: gzipped FITS). A view into the payload
+   * bytes given to the decoder (not a copy): copy it if you keep it and
+   * reuse the payload's memory.
+   */
   data: Buffer;
 }
 
@@ -54,8 +58,10 @@ export interface Alert {
   classtar: number | null;
   cutouts: Cutouts;
   /**
-   * The decoded record as published: Avro longs as `bigint`, bytes as Buffer.
-   * Filters read raw dot paths (`candidate.rb`) from here.
+   * The decoded record as published: Avro longs as `bigint`, bytes as Buffer
+   * views into the payload, unions unwrapped (plain values or null); lite
+   * JSON: integers beyond 2^53 as `bigint`, NaN/Infinity as null. Filters read
+   * raw dot paths (`candidate.rb`) from here.
    */
   record: Record<string, unknown>;
 }
