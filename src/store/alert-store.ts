@@ -7,12 +7,13 @@
  * unreachable Firestore surfaces as a TransientError, not a hang.
  *
  * `storeMany` (pull harness) writes many alerts with per-item outcomes. Modes
- * (measured on the emulator, 2 cores: see the README of this folder / the
- * report):
- * - 'concurrent' (default): bounded parallel `create()` calls;
- * - 'bulk': a BulkWriter without throttling, flushed by bytes and count;
- * - 'batch': atomic WriteBatch commits bounded by bytes and count; a batch
- *   that fails on a duplicate is retried item by item.
+ * (measured on the emulator: ./README.md):
+ * - 'bulk' (default): a BulkWriter without throttling, flushed by bytes;
+ *   per-item outcomes natively, 1.5-2x the throughput of 'concurrent';
+ * - 'batch': atomic WriteBatch commits bounded by bytes and count; as fast as
+ *   'bulk' (within the noise), but a batch that fails on one duplicate is
+ *   redone item by item;
+ * - 'concurrent': bounded parallel `create()` calls (the slowest).
  */
 
 import {
@@ -46,7 +47,7 @@ export type StoreManyMode = 'concurrent' | 'bulk' | 'batch';
 export interface AlertStoreOptions {
   /** Bound on one write (and on one storeMany commit), ms. Default 15 s. */
   timeoutMs?: number;
-  /** storeMany strategy. Default 'concurrent'. */
+  /** storeMany strategy. Default 'bulk'. */
   mode?: StoreManyMode;
   /** storeMany: writes in flight ('concurrent'). Default 32. */
   concurrency?: number;
@@ -79,7 +80,7 @@ export function createAlertStore(
   options: AlertStoreOptions = {},
 ): AlertStore {
   const timeoutMs = options.timeoutMs ?? 15_000;
-  const mode = options.mode ?? 'concurrent';
+  const mode = options.mode ?? 'bulk';
   const concurrency = Math.max(1, options.concurrency ?? 32);
   const maxBatchBytes = options.maxBatchBytes ?? 3 * 1024 * 1024;
   const maxBatchCount = Math.min(
@@ -160,6 +161,13 @@ export function createAlertStore(
         batchBytes = 0;
         batchOps = 0;
       }
+      try {
+        // Validate on a throwaway batch first: a BulkWriter whose create()
+        // threw on invalid data never finishes closing.
+        firestore.batch().create(ref, doc.data);
+      } catch (e) {
+        return Promise.resolve(failed(classifyFirestoreError(e, ids(doc))));
+      }
       const write = writer.create(ref, doc.data);
       batchBytes += doc.sizeBytes;
       if (++batchOps >= BULK_WRITER_BATCH) {
@@ -174,8 +182,11 @@ export function createAlertStore(
             : failed(classifyFirestoreError(e, ids(doc))),
       );
     });
+    // A partial batch is only sent on flush/close: close now, then collect.
+    const closing = writer.close();
+    closing.catch(() => undefined);
     const results = await Promise.all(pending);
-    await withTimeout(writer.close(), timeoutMs, 'closing a bulk writer').catch(
+    await withTimeout(closing, timeoutMs, 'closing a bulk writer').catch(
       () => undefined,
     );
     return results;

@@ -54,7 +54,9 @@ export function classifyFirestoreError(
         {cause: e},
       );
     }
-    const tooLarge = /maximum allowed size|too large|exceeds/i.test(message);
+    const tooLarge = /maximum allowed size|too large|exceeds|longer than/i.test(
+      message,
+    );
     return new PermanentError(
       tooLarge ? 'too-large' : 'store-rejected',
       `Firestore rejected the write: ${message}`,
@@ -94,8 +96,11 @@ export function classifyFirestoreError(
 
 /**
  * Rejects with a transient `store-unavailable` when `promise` has not settled
- * within `ms` (the call itself may still complete later: writes are
- * idempotent creates, so a retry then reports 'duplicate').
+ * within `ms`. This is the only effective bound: the Firestore client passes
+ * its own retry settings for Commit and BatchWrite (UNAVAILABLE retried for up
+ * to 600 s, 60 s per attempt) that client `clientConfig` overrides do not
+ * change. The call itself goes on in the background and may still land later;
+ * writes are idempotent creates, so a retry then reports 'duplicate'.
  */
 export function withTimeout<T>(
   promise: Promise<T>,
@@ -119,30 +124,4 @@ export function withTimeout<T>(
   });
   promise.catch(() => undefined); // a late failure must not be unhandled
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-/**
- * Firestore client settings that bound each RPC by `ms` (the gax per-method
- * timeout for Commit, BatchWrite and reads), so that an unreachable Firestore
- * fails instead of waiting for the 60 s default.
- */
-export function firestoreTimeoutSettings(ms: number): Record<string, unknown> {
-  const methods = [
-    'Commit',
-    'BatchWrite',
-    'BatchGetDocuments',
-    'RunQuery',
-    'GetDocument',
-  ];
-  return {
-    clientConfig: {
-      interfaces: {
-        'google.firestore.v1.Firestore': {
-          methods: Object.fromEntries(
-            methods.map(m => [m, {timeout_millis: ms}]),
-          ),
-        },
-      },
-    },
-  };
 }

@@ -1,0 +1,238 @@
+import {strict as assert} from 'node:assert';
+import {describe, it} from 'node:test';
+
+import {Firestore} from '@google-cloud/firestore';
+
+import {loadConfig} from '../src/config';
+import {AlertError} from '../src/errors';
+import {startFirestoreEmulator} from '../src/local/emulators';
+import {findFreePort} from '../src/local/ports';
+import {
+  FIRESTORE_MAX_DOCUMENT_BYTES,
+  toAlertDocument,
+} from '../src/store/alert-document';
+import {createAlertStore, StoreManyMode} from '../src/store/alert-store';
+import {createQuarantineStore} from '../src/store/quarantine-store';
+import {
+  firestoreEmulatorSettings,
+  useEmulators,
+} from '../src/testing/emulator-fixture';
+import {ztfAlert} from './store-alert-fixture';
+
+const config = loadConfig({});
+const meta = (subscription = 'ztf-loop') => ({
+  subscription,
+  messageId: '9876543210',
+  publishTime: '2023-12-01T06:00:01.5Z',
+  attributes: {candid: '2982177112815010003'},
+});
+
+describe('Firestore store (emulator)', () => {
+  const emu = useEmulators({firestore: true});
+
+  it('stores ids above 2^53 exactly and reads them back as strings', async () => {
+    const db = emu.firestore();
+    const store = createAlertStore(db, config);
+    const candid = 18446744073709551557n; // > 2^64 - 64, far above 2^53
+    const doc = toAlertDocument(ztfAlert({candid}), meta(), {
+      keepCutouts: false,
+    });
+    assert.equal(await store.store(doc), 'stored');
+    const snap = await db
+      .doc(`subscriptions/ztf-loop/alerts/${candid.toString()}`)
+      .get();
+    assert.ok(snap.exists);
+    assert.equal(snap.id, '18446744073709551557');
+    assert.equal(snap.get('sourceId'), '18446744073709551557');
+    assert.equal(snap.get('record.candidate.candid'), '18446744073709551557');
+    assert.equal(snap.get('record.candidate.pid'), '2481250115015');
+    assert.equal(snap.get('record.candidate.sgscore1'), null);
+    assert.equal(
+      snap.get('publishTime').toDate().toISOString(),
+      '2023-12-01T06:00:01.500Z',
+    );
+  });
+
+  it('reports a redelivered alert as duplicate and keeps one document', async () => {
+    const db = emu.firestore();
+    const store = createAlertStore(db, config);
+    const doc = toAlertDocument(ztfAlert(), meta(), {keepCutouts: true});
+    assert.equal(await store.store(doc), 'stored');
+    const again = toAlertDocument(
+      ztfAlert(),
+      {...meta(), messageId: 'other'},
+      {
+        keepCutouts: true,
+      },
+    );
+    assert.equal(await store.store(again), 'duplicate');
+    const all = await store.alerts('ztf-loop').get();
+    assert.equal(all.size, 1);
+    assert.equal(all.docs[0].get('messageId'), '9876543210');
+    assert.ok(
+      Buffer.isBuffer(all.docs[0].get('record.cutoutScience.stampData')),
+    );
+  });
+
+  it('stores a giant alert trimmed below 1 MiB', async () => {
+    const db = emu.firestore();
+    const store = createAlertStore(db, config);
+    const giant = ztfAlert({stampBytes: 300_000, prv: 8000, fp: 8000});
+    const doc = toAlertDocument(giant, meta(), {keepCutouts: true});
+    assert.ok(doc.sizeBytes < FIRESTORE_MAX_DOCUMENT_BYTES);
+    assert.equal(await store.store(doc), 'stored');
+    const snap = await store.alertRef('ztf-loop', doc.sourceId).get();
+    assert.deepEqual(snap.get('trimmed'), ['cutouts', 'record.fp_hists']);
+    assert.equal(snap.get('record.prv_candidates').length, 8000);
+  });
+
+  it('round-trips nested arrays as {values: [...]} maps', async () => {
+    const db = emu.firestore();
+    const store = createAlertStore(db, config);
+    const alert = ztfAlert();
+    alert.record.matrix = [
+      [1, 2],
+      [3, [4n]],
+    ];
+    const doc = toAlertDocument(alert, meta(), {keepCutouts: false});
+    assert.equal(await store.store(doc), 'stored');
+    const snap = await store.alertRef('ztf-loop', doc.sourceId).get();
+    assert.deepEqual(snap.get('record.matrix'), [
+      {values: [1, 2]},
+      {values: [3, {values: ['4']}]},
+    ]);
+  });
+
+  it('queries one subscription, and all of them with a collection group', async () => {
+    const db = emu.firestore();
+    const store = createAlertStore(db, config);
+    for (const [sub, candid] of [
+      ['sub-a', 3000000000000000001n],
+      ['sub-a', 3000000000000000002n],
+      ['sub-b', 3000000000000000003n],
+    ] as const) {
+      const doc = toAlertDocument(ztfAlert({candid}), meta(sub), {
+        keepCutouts: false,
+      });
+      assert.equal(await store.store(doc), 'stored');
+    }
+    assert.equal((await store.alerts('sub-a').get()).size, 2);
+    const all = await store
+      .allAlerts()
+      .where('survey', '==', 'ztf')
+      .orderBy('sourceId')
+      .get();
+    assert.deepEqual(
+      all.docs.map(d => [d.get('subscription'), d.id]),
+      [
+        ['sub-a', '3000000000000000001'],
+        ['sub-a', '3000000000000000002'],
+        ['sub-b', '3000000000000000003'],
+      ],
+    );
+  });
+
+  for (const mode of ['concurrent', 'bulk', 'batch'] as StoreManyMode[]) {
+    it(`storeMany (${mode}) gives per-item outcomes: stored, duplicate, failed`, async () => {
+      const db = emu.firestore();
+      const store = createAlertStore(db, config, {
+        mode,
+        maxBatchBytes: 200_000, // several commits for 12 cutout documents
+        maxBatchCount: 5,
+      });
+      const docs = Array.from({length: 12}, (_, i) =>
+        toAlertDocument(
+          ztfAlert({candid: 4000000000000000000n + BigInt(i)}),
+          meta(),
+          {keepCutouts: true},
+        ),
+      );
+      assert.equal(await store.store(docs[3]), 'stored'); // already there
+      const bad = {...docs[0], sourceId: '4000000000000000099'};
+      bad.data = {...bad.data, nope: new Map([[1, 2]])}; // Firestore refuses a Map
+      const results = await store.storeMany([...docs, docs[5], bad]);
+      assert.equal(results.length, 14);
+      results.slice(0, 12).forEach((r, i) => {
+        if (i !== 3 && i !== 5) assert.equal(r.status, 'stored', `item ${i}`);
+      });
+      assert.equal(results[3].status, 'duplicate');
+      // The same alert twice in one call: one of the two is the duplicate.
+      assert.deepEqual([results[5].status, results[12].status].sort(), [
+        'duplicate',
+        'stored',
+      ]);
+      const last = results[13];
+      assert.ok(last.status === 'failed' && last.kind === 'permanent', mode);
+      assert.equal((await store.alerts('ztf-loop').get()).size, 12);
+    });
+  }
+
+  it('quarantines a bad message once, with its bounded original bytes', async () => {
+    const db = emu.firestore();
+    const q = createQuarantineStore(db, config);
+    const data = Buffer.concat([Buffer.from('Obj\x01'), Buffer.alloc(300_000)]);
+    const rec = {
+      subscription: 'ztf-loop',
+      messageId: '555',
+      reason: 'bad-avro',
+      message: 'truncated block',
+      attributes: {objectId: 'ZTF23abcdefg'},
+      data,
+    };
+    assert.equal(await q.quarantine(rec), 'stored');
+    assert.equal(await q.quarantine({...rec, time: new Date()}), 'duplicate');
+    const all = await db
+      .collection(`subscriptions/ztf-loop/${config.quarantineCollection}`)
+      .get();
+    assert.equal(all.size, 1);
+    const d = all.docs[0];
+    assert.equal(d.id, '555');
+    assert.equal(d.get('reason'), 'bad-avro');
+    assert.equal(d.get('dataLength'), 300_004);
+    assert.equal(d.get('data').length, 256 * 1024);
+    assert.equal(d.get('data').subarray(0, 4).toString('latin1'), 'Obj\x01');
+    // No message id: the payload's hash is the id, so still only once.
+    const noId = {...rec, messageId: undefined, data: Buffer.from('{bad json')};
+    assert.equal(await q.quarantine(noId), 'stored');
+    assert.equal(await q.quarantine(noId), 'duplicate');
+  });
+});
+
+describe('Firestore unreachable', () => {
+  it('fails as a transient store-unavailable error within the bound, and recovers', async () => {
+    const port = await findFreePort(); // nothing listens there (yet)
+    const db = new Firestore(
+      firestoreEmulatorSettings(`127.0.0.1:${port}`, 'nowhere'),
+    );
+    const store = createAlertStore(db, config, {timeoutMs: 2000});
+    const q = createQuarantineStore(db, config, {timeoutMs: 2000});
+    const doc = toAlertDocument(ztfAlert(), meta(), {keepCutouts: false});
+    const t0 = Date.now();
+    await assert.rejects(
+      store.store(doc),
+      (e: AlertError) =>
+        e.kind === 'transient' && e.code === 'store-unavailable',
+    );
+    assert.ok(Date.now() - t0 < 4000, `took ${Date.now() - t0} ms`);
+    for (const mode of ['concurrent', 'bulk', 'batch'] as StoreManyMode[]) {
+      const many = createAlertStore(db, config, {timeoutMs: 2000, mode});
+      const [r] = await many.storeMany([doc]);
+      assert.ok(r.status === 'failed' && r.kind === 'transient', mode);
+    }
+    await assert.rejects(
+      q.quarantine({subscription: 's', reason: 'bad-avro', message: 'x'}),
+      (e: AlertError) => e.kind === 'transient',
+    );
+    // The client keeps retrying in the background. Once Firestore is there,
+    // a retry succeeds (or finds the write that landed in the meantime).
+    const fs = await startFirestoreEmulator({port});
+    try {
+      const patient = createAlertStore(db, config, {timeoutMs: 90_000});
+      assert.match(await patient.store(doc), /^(stored|duplicate)$/);
+      assert.equal(await patient.store(doc), 'duplicate');
+      await db.terminate(); // returns once the background retries are done
+    } finally {
+      await fs.stop();
+    }
+  });
+});
