@@ -1,7 +1,14 @@
 import {strict as assert} from 'node:assert';
 import {describe, it} from 'node:test';
 
+import {mkdtemp, rm} from 'node:fs/promises';
+import {tmpdir} from 'node:os';
+import {join} from 'node:path';
+
 import {Firestore} from '@google-cloud/firestore';
+
+import {createDecoder} from '../src/alert/decode';
+import {toGenericAlert, toTarget} from '../src/alert/tom';
 
 import {loadConfig} from '../src/config';
 import {AlertError} from '../src/errors';
@@ -17,6 +24,12 @@ import {
   firestoreEmulatorSettings,
   useEmulators,
 } from '../src/testing/emulator-fixture';
+import {
+  generateLiteJson,
+  generateLsstPacket,
+  generateZtfPacket,
+  writeLsstSchemaDir,
+} from '../src/testing';
 import {ztfAlert} from './store-alert-fixture';
 
 const config = loadConfig({});
@@ -166,6 +179,58 @@ describe('Firestore store (emulator)', () => {
       assert.equal((await store.alerts('ztf-loop').get()).size, 12);
     });
   }
+
+  it('stores decoded ZTF, LSST and lite JSON alerts exactly, with their TOM mapping', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'lsst-schemas-'));
+    try {
+      await writeLsstSchemaDir(dir);
+      const decoder = createDecoder({schemaSource: dir});
+      const packets = [
+        generateZtfPacket({seed: 7, count: 3}),
+        generateLsstPacket({seed: 8, cutoutBytes: 2000}),
+        generateLiteJson({seed: 9}),
+      ];
+      const db = emu.firestore();
+      const store = createAlertStore(db, config);
+      const docs = [];
+      for (const p of packets) {
+        for (const alert of await decoder.decode(p.bytes)) {
+          docs.push(
+            toAlertDocument(alert, meta('decoded'), {
+              keepCutouts: true,
+              tom: a => ({generic: toGenericAlert(a), target: toTarget(a)}),
+            }),
+          );
+        }
+      }
+      const expected = packets.flatMap(p => p.expected);
+      assert.equal(docs.length, 5);
+      const results = await store.storeMany(docs);
+      assert.deepEqual(
+        results.map(r => r.status),
+        Array(5).fill('stored'),
+      );
+      for (const e of expected) {
+        const snap = await store.alertRef('decoded', e.sourceId).get();
+        assert.ok(snap.exists, e.sourceId);
+        assert.equal(snap.get('objectId'), e.objectId);
+        assert.equal(snap.get('sourceId'), e.sourceId);
+        assert.equal(snap.get('tom.generic.id'), e.sourceId);
+        assert.equal(snap.get('classtar'), e.classtar);
+        assert.deepEqual(snap.get('trimmed'), []);
+      }
+      // Exact 64-bit ids inside the record, as strings.
+      const ztf = await store.alertRef('decoded', expected[0].sourceId).get();
+      assert.equal(ztf.get('record.candid'), expected[0].sourceId);
+      const lsst = await store.alertRef('decoded', expected[3].sourceId).get();
+      assert.equal(
+        lsst.get('record.diaSource.diaSourceId'),
+        expected[3].sourceId,
+      );
+    } finally {
+      await rm(dir, {recursive: true, force: true});
+    }
+  });
 
   it('quarantines a bad message once, with its bounded original bytes', async () => {
     const db = emu.firestore();
