@@ -2,10 +2,13 @@
  * Classifies Firestore failures into the project's typed errors.
  * Transient (retrying can help): CANCELLED 1, UNKNOWN 2, DEADLINE_EXCEEDED 4,
  * RESOURCE_EXHAUSTED 8, ABORTED 10, INTERNAL 13, UNAVAILABLE 14, socket
- * errors, our own call timeout, and failures we cannot recognise. Permanent:
- * every other gRPC code (INVALID_ARGUMENT 3, NOT_FOUND 5, PERMISSION_DENIED
- * 7, FAILED_PRECONDITION 9, OUT_OF_RANGE 11, UNIMPLEMENTED 12,
- * UNAUTHENTICATED 16, ...) and the client's own validation of the data.
+ * errors, our own call timeout, and failures we cannot recognise. Also
+ * transient: the deployment's own faults, NOT_FOUND 5 (no database),
+ * PERMISSION_DENIED 7 and UNAUTHENTICATED 16 (a broken IAM binding) — the
+ * alert is fine, so Pub/Sub keeps it until the deployment is fixed instead of
+ * it being quarantined. Permanent: every other gRPC code (INVALID_ARGUMENT 3,
+ * FAILED_PRECONDITION 9, OUT_OF_RANGE 11, UNIMPLEMENTED 12, ...) and the
+ * client's own validation of the data.
  * ALREADY_EXISTS (6) is not an error for the stores (it means "duplicate")
  * and is handled before this.
  */
@@ -19,7 +22,7 @@ import {
 
 export const ALREADY_EXISTS = 6;
 
-const TRANSIENT_GRPC = new Set([1, 2, 4, 8, 10, 13, 14]);
+const TRANSIENT_GRPC = new Set([1, 2, 4, 5, 7, 8, 10, 13, 14, 16]);
 const TRANSIENT_SOCKET = new Set([
   'ECONNREFUSED',
   'ECONNRESET',
