@@ -27,8 +27,8 @@ import {
   isValidDocumentId,
   stringSize,
   toFirestoreValue,
+  toFirestoreValueSized,
   toTimestamp,
-  valueSize,
 } from './firestore-value';
 import {Timestamp} from '@google-cloud/firestore';
 
@@ -114,10 +114,10 @@ export function toAlertDocument(
   const fieldSizes = new Map<string, number>();
   for (const [key, value] of Object.entries(alert.record)) {
     if (isCutoutKey(key) && !opts.keepCutouts) continue;
-    const converted = toFirestoreValue(value);
-    if (converted === undefined) continue;
-    record[key] = converted;
-    fieldSizes.set(key, stringSize(key) + valueSize(converted));
+    const converted = toFirestoreValueSized(value);
+    if (converted.value === undefined) continue;
+    record[key] = converted.value;
+    fieldSizes.set(key, stringSize(key) + converted.size);
   }
 
   const tom = opts.tom ? toFirestoreValue(opts.tom(alert)) : null;

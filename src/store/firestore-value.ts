@@ -63,6 +63,124 @@ export function stringSize(s: string): number {
   return Buffer.byteLength(s, 'utf8') + 1;
 }
 
+/** Sizes of map keys, which repeat from alert to alert (bounded). */
+const keySizes = new Map<string, number>();
+const KEY_SIZE_CACHE_LIMIT = 10_000;
+
+function keySize(k: string): number {
+  let n = keySizes.get(k);
+  if (n === undefined) {
+    n = stringSize(k);
+    if (keySizes.size < KEY_SIZE_CACHE_LIMIT) keySizes.set(k, n);
+  }
+  return n;
+}
+
+/** The converted value and its {@link valueSize}. */
+export interface SizedValue {
+  value: unknown;
+  size: number;
+}
+
+/**
+ * `toFirestoreValue(value)` and `valueSize` of the result in one walk of
+ * the value (what toAlertDocument needs for every record field: two walks
+ * of a ZTF record's ~1,400 fields cost ~0.7 ms an alert, this one ~0.2 ms).
+ * Same result as the two calls, exactly.
+ */
+export function toFirestoreValueSized(value: unknown): SizedValue {
+  const acc = {size: 0};
+  const converted = convertSized(value, acc);
+  return {value: converted, size: converted === undefined ? 0 : acc.size};
+}
+
+function convertSized(value: unknown, acc: {size: number}): unknown {
+  switch (typeof value) {
+    case 'string':
+      acc.size += stringSize(value);
+      return value;
+    case 'boolean':
+      acc.size += 1;
+      return value;
+    case 'number':
+      if (Number.isFinite(value)) {
+        acc.size += 8;
+        return value;
+      }
+      acc.size += 1;
+      return null;
+    case 'bigint': {
+      const s = value.toString();
+      acc.size += s.length + 1; // ASCII digits
+      return s;
+    }
+    case 'undefined':
+    case 'function':
+    case 'symbol':
+      return undefined;
+  }
+  if (value === null) {
+    acc.size += 1;
+    return null;
+  }
+  if (Array.isArray(value)) return convertArraySized(value, acc);
+  if (Buffer.isBuffer(value)) {
+    acc.size += value.byteLength;
+    return value;
+  }
+  if (value instanceof Uint8Array) {
+    acc.size += value.byteLength;
+    return Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+  }
+  if (value instanceof Date) {
+    if (Number.isNaN(value.getTime())) {
+      acc.size += 1;
+      return null;
+    }
+    acc.size += 8;
+    return value;
+  }
+  if (value instanceof Timestamp) {
+    acc.size += 8;
+    return value;
+  }
+  const out: Record<string, unknown> = {};
+  const keys = Object.keys(value as object);
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i];
+    const before = acc.size;
+    const c = convertSized((value as Record<string, unknown>)[k], acc);
+    if (c === undefined) {
+      acc.size = before;
+      continue;
+    }
+    out[k] = c;
+    acc.size += keySize(k);
+  }
+  return out;
+}
+
+function convertArraySized(values: unknown[], acc: {size: number}): unknown[] {
+  const out = new Array<unknown>(values.length);
+  for (let i = 0; i < values.length; i++) {
+    if (!(i in values)) continue; // a hole stays a hole, as with map()
+    const v = values[i];
+    if (Array.isArray(v)) {
+      acc.size += keySize(NESTED_ARRAY_FIELD);
+      out[i] = {[NESTED_ARRAY_FIELD]: convertArraySized(v, acc)};
+      continue;
+    }
+    const c = convertSized(v, acc);
+    if (c === undefined) {
+      acc.size += 1; // null
+      out[i] = null;
+    } else {
+      out[i] = c;
+    }
+  }
+  return out;
+}
+
 /**
  * Stored size of a converted value, by Firestore's documented rules: string
  * = UTF-8 bytes + 1, number/integer/timestamp = 8, boolean/null = 1, bytes =

@@ -1,0 +1,677 @@
+/**
+ * `npm run bench:push`: the ingest function against the ceilings of the
+ * Pub/Sub emulator's push and of Firestore, in one run, with ratios.
+ *
+ * Phases (fresh emulators; the Firestore emulator is restarted before the
+ * 32-in-flight pair and before the memory phase, as its memory grows):
+ * - A: the emulator's push ceiling: N messages published to a pull
+ *      subscription, then push turned on (modifyPushConfig) towards a no-op
+ *      node:http endpoint (reads the body, answers 204): msgs/s, most
+ *      requests in flight.
+ * - B: bare Firestore `create()` of the documents the function writes
+ *      (toAlertDocument of the decoded alerts, built beforehand) one at a
+ *      time, 2 and (later) 32 in flight.
+ * - C: the function (functions framework child process) behind the same
+ *      push: alerts/s against the model's ceiling c / (c/noopRate + create
+ *      latency at c in flight), c = the most requests in flight in A.
+ * - D: the function posted to directly at 32 requests in flight against
+ *      Firestore alone at 32 in flight (B32, measured just before).
+ * - E: a fresh function process: cold start (spawn to the first stored
+ *      alert), then MEM alerts posted at 32 in flight, resident memory at
+ *      5,000 and at the end. Module load time alone in another process.
+ *
+ * Env: BENCH_MESSAGES (N, default 2000), BENCH_MEMORY_ALERTS (default
+ * 20000), BENCH_PHASES (default ABCDE), BENCH_CPU_PROF=DIR (profile every
+ * function process with --cpu-prof into DIR and print a summary).
+ * Last line: a JSON summary.
+ */
+
+import {execFileSync} from 'node:child_process';
+import {mkdirSync, readdirSync} from 'node:fs';
+import {loadavg} from 'node:os';
+import * as path from 'node:path';
+
+import {Firestore} from '@google-cloud/firestore';
+import type {PubSub, Topic} from '@google-cloud/pubsub';
+
+import {createDecoder, toGenericAlert, toTarget} from '../src/alert';
+import type {Alert} from '../src/alert/model';
+import {loadConfig} from '../src/config';
+import {validateFilter} from '../src/filter';
+import {
+  RunningEmulator,
+  startFirestoreEmulator,
+  startPubSubEmulator,
+} from '../src/local/emulators';
+import {
+  FunctionServer,
+  startFunctionServer,
+} from '../src/local/function-server';
+import {findFreePort} from '../src/local/ports';
+import {AlertDocument, toAlertDocument} from '../src/store/alert-document';
+import {createAlertStore} from '../src/store/alert-store';
+import {createSubscriptionStore} from '../src/store/subscription-store';
+import {
+  firestoreEmulatorSettings,
+  pubsubForEmulator,
+} from '../src/testing/emulator-fixture';
+import {generateZtfPacket} from '../src/testing';
+import {summarizeCpuProfile} from './lib/cpu-profile';
+import {
+  MiB,
+  mean,
+  percentile,
+  post,
+  cpuMsOf,
+  postAll,
+  pushEnvelope,
+  round,
+  rssOf,
+  startNoopEndpoint,
+} from './lib/push-tools';
+import * as http from 'node:http';
+
+const N = Number(process.env.BENCH_MESSAGES ?? 2000);
+const MEM = Number(process.env.BENCH_MEMORY_ALERTS ?? 20_000);
+const PHASES = new Set((process.env.BENCH_PHASES ?? 'ABCDE').toUpperCase());
+const PROF_DIR = process.env.BENCH_CPU_PROF
+  ? path.resolve(process.env.BENCH_CPU_PROF)
+  : undefined;
+const PITT = 'ardent-cycling-243415';
+const TOPIC = `projects/${PITT}/topics/ztf-loop`;
+const DIRECT_CONCURRENCY = 32;
+const ROOT = path.resolve(__dirname, '..', '..');
+
+const config = loadConfig({});
+const project = `bench-${Date.now().toString(36)}`;
+const say = (s: string) => process.stderr.write(`${s}\n`);
+const load = () => loadavg().map(l => round(l, 1));
+
+/** Passes every generated alert (checked: every message must be stored). */
+const FILTER = {
+  all: [
+    {field: 'candidate.jd', op: 'gt', value: 2400000},
+    {field: 'candidate.isdiffpos', op: 'exists'},
+  ],
+};
+
+interface Row {
+  what: string;
+  rate?: number;
+  latencyMs?: number;
+  note?: string;
+}
+const rows: Row[] = [];
+const summary: Record<string, unknown> = {bench: 'push'};
+
+// ---------------------------------------------------------------------------
+// fixtures
+
+const packets: Buffer[] = [];
+const alerts: Alert[] = [];
+
+async function generate(): Promise<void> {
+  const t0 = performance.now();
+  const decoder = createDecoder();
+  for (let i = 0; i < N; i++) {
+    const p = generateZtfPacket({seed: i + 1});
+    packets.push(p.bytes);
+  }
+  for (const b of packets) alerts.push(...(await decoder.decode(b)));
+  const kib = mean(packets.map(p => p.length)) / 1024;
+  say(
+    `${N} generated ZTF packets (mean ${kib.toFixed(1)} KiB) in ${round((performance.now() - t0) / 1000, 1)} s`,
+  );
+  summary.packetKiB = round(kib, 1);
+}
+
+const tom = (a: Alert) => ({generic: toGenericAlert(a), target: toTarget(a)});
+
+/** The documents the function writes for `subscription` (as in context.ts). */
+function documents(subscription: string, count = alerts.length) {
+  const t0 = performance.now();
+  const docs = alerts.slice(0, count).map((a, i) =>
+    toAlertDocument(
+      a,
+      {
+        subscription,
+        messageId: String(i + 1),
+        publishTime: new Date().toISOString(),
+        attributes: {},
+      },
+      {keepCutouts: config.keepCutouts, tom},
+    ),
+  );
+  return {docs, msPerDoc: (performance.now() - t0) / docs.length};
+}
+
+let firestoreEmu: RunningEmulator | undefined;
+let db: Firestore | undefined;
+
+async function freshFirestore(): Promise<Firestore> {
+  await db?.terminate();
+  if (firestoreEmu) {
+    const rss = emulatorRss(firestoreEmu);
+    say(`Firestore emulator RSS before restart: ${round(rss / MiB)} MiB`);
+    await firestoreEmu.stop();
+  }
+  firestoreEmu = await startFirestoreEmulator();
+  db = new Firestore({
+    ...firestoreEmulatorSettings(firestoreEmu.host, project),
+    ignoreUndefinedProperties: true,
+  });
+  const subs = createSubscriptionStore(db, config);
+  for (const name of subscriptionNames) {
+    await subs.put({
+      name,
+      topic: TOPIC,
+      filter: validateFilter(FILTER),
+      serverFilter: '',
+      settings: {},
+    });
+  }
+  return db;
+}
+
+/** Every subscription the function is asked about (filters stored up front). */
+const subscriptionNames = [
+  'bench-warm',
+  'bench-c',
+  'bench-d',
+  ...Array.from({length: Math.ceil(MEM / N)}, (_, k) => `bench-e${k}`),
+];
+
+/** RSS of the emulator's process group (wrapper + Java). */
+function emulatorRss(emu: RunningEmulator): number {
+  let total = 0;
+  try {
+    const out = execFileSync('ps', ['-o', 'rss=', '-g', String(emu.pid)], {
+      encoding: 'utf8',
+    });
+    for (const l of out.split('\n')) if (l.trim()) total += Number(l) * 1024;
+  } catch {
+    // gone
+  }
+  return total;
+}
+
+let profileCount = 0;
+
+/** Functions whose inclusive time the profile summary reports. */
+const INCLUSIVE = [
+  'jsonParser',
+  'parsePushRequest',
+  'processMessage',
+  'tryDecodeSync',
+  'decode',
+  'toAlertDocument',
+  'toFirestoreValue',
+  'documentSize',
+  'valueSize',
+  'create',
+  'commit',
+  'validateUserInput',
+  'serializer',
+  'encodeFields',
+  'log',
+  'wrapHttpFunction',
+  'ingest',
+];
+
+async function startFunction(
+  label: string,
+  onLog?: (e: Record<string, unknown>) => void,
+  port?: number,
+  memoryProbe = false,
+): Promise<FunctionServer> {
+  const env: Record<string, string> = {
+    FIRESTORE_EMULATOR_HOST: firestoreEmu!.host,
+    GOOGLE_CLOUD_PROJECT: project,
+  };
+  const nodeOptions: string[] = [];
+  if (memoryProbe) {
+    nodeOptions.push(
+      `--require=${path.join(__dirname, 'lib', 'memory-probe.js')}`,
+    );
+  }
+  if (PROF_DIR) {
+    const dir = path.join(PROF_DIR, `${++profileCount}-${label}`);
+    mkdirSync(dir, {recursive: true});
+    nodeOptions.push('--cpu-prof', `--cpu-prof-dir=${dir}`);
+  }
+  if (nodeOptions.length) env.NODE_OPTIONS = nodeOptions.join(' ');
+  return startFunctionServer({
+    target: 'ingest',
+    env,
+    port,
+    onLog,
+    onOutput: line => {
+      if (!/^(Serving function|Function:|Signature type|URL:)/.test(line))
+        say(`[function ${label}] ${line}`);
+    },
+  });
+}
+
+async function stopFunction(fn: FunctionServer, label: string) {
+  await fn.stop(10_000);
+  if (!PROF_DIR) return;
+  const dir = path.join(PROF_DIR, `${profileCount}-${label}`);
+  for (const f of readdirSync(dir).filter(f => f.endsWith('.cpuprofile'))) {
+    const s = summarizeCpuProfile(path.join(dir, f), 25, INCLUSIVE);
+    say(
+      `\nCPU profile of the function (${label}): ${s.totalMs} ms, idle ${s.idlePct}%`,
+    );
+    say(
+      '  modules (self): ' +
+        s.topModules.map(m => `${m.module} ${m.pct}%`).join(', '),
+    );
+    for (const fn of s.topFunctions)
+      say(`  ${String(fn.pct).padStart(5)}%  ${fn.name}`);
+    say(
+      '  inclusive: ' + s.inclusive.map(i => `${i.name} ${i.pct}%`).join(', '),
+    );
+  }
+}
+
+/** Handled-message log lines of one subscription, with their arrival time. */
+function logCollector(subscription: string) {
+  const handled: {at: number; latencyMs: number; outcome: string}[] = [];
+  const outcomes: Record<string, number> = {};
+  return {
+    handled,
+    outcomes,
+    onLog: (e: Record<string, unknown>) => {
+      if (e.subscription !== subscription) return;
+      const outcome = String(e.outcome);
+      outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
+      if (['stored', 'duplicate', 'filtered', 'quarantined'].includes(outcome))
+        handled.push({
+          at: performance.now(),
+          latencyMs: Number(e.latencyMs),
+          outcome,
+        });
+    },
+  };
+}
+
+async function publishAll(topic: Topic, count: number): Promise<void> {
+  for (let i = 0; i < count; i += 200) {
+    await Promise.all(
+      packets
+        .slice(i, Math.min(count, i + 200))
+        .map(data => topic.publishMessage({data})),
+    );
+  }
+}
+
+async function waitUntil(what: string, ok: () => boolean, timeoutMs: number) {
+  const deadline = Date.now() + timeoutMs;
+  while (!ok()) {
+    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
+    await new Promise(r => setTimeout(r, 50));
+  }
+}
+
+/** create() of every document with `concurrency` in flight. */
+async function creates(docs: AlertDocument[], concurrency: number) {
+  const store = createAlertStore(db!, config);
+  const latencies: number[] = [];
+  let next = 0;
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({length: concurrency}, async () => {
+      while (next < docs.length) {
+        const doc = docs[next++];
+        const s = performance.now();
+        const outcome = await store.store(doc);
+        if (outcome !== 'stored') throw new Error(`create: ${outcome}`);
+        latencies.push(performance.now() - s);
+      }
+    }),
+  );
+  const ms = performance.now() - t0;
+  return {
+    rate: (docs.length / ms) * 1000,
+    meanMs: mean(latencies),
+    p50: percentile(latencies, 0.5),
+    p99: percentile(latencies, 0.99),
+  };
+}
+
+async function phaseB(concurrency: number, subscription: string) {
+  const {docs, msPerDoc} = documents(subscription);
+  // Warm the client (connection, first RPC) on a few documents of another path.
+  const warm = documents(`${subscription}-warm`, 20).docs;
+  await creates(warm, Math.min(concurrency, 4));
+  const r = await creates(docs, concurrency);
+  say(
+    `B${concurrency}: Firestore create, ${concurrency} in flight: ${round(r.rate)}/s, latency mean ${round(r.meanMs, 2)} ms (p50 ${round(r.p50, 2)}, p99 ${round(r.p99, 1)})`,
+  );
+  rows.push({
+    what: `B: Firestore create(), ${concurrency} in flight`,
+    rate: r.rate,
+    latencyMs: r.meanMs,
+    note: `p50 ${round(r.p50, 2)} / p99 ${round(r.p99, 1)} ms`,
+  });
+  summary['toAlertDocumentMs'] = round(msPerDoc, 3);
+  return r;
+}
+
+// ---------------------------------------------------------------------------
+
+async function main() {
+  say(`load average at start: ${load().join(' ')} (2-core machine shared)`);
+  summary.loadAvgStart = load()[0];
+  summary.messages = N;
+  await generate();
+
+  const started = performance.now();
+  const pubsubEmu = await startPubSubEmulator();
+  await freshFirestore();
+  const pitt: PubSub = pubsubForEmulator(pubsubEmu.host, PITT);
+  const user: PubSub = pubsubForEmulator(pubsubEmu.host, project);
+  await pitt.createTopic('ztf-loop');
+  const topic = pitt.topic('ztf-loop', {
+    batching: {maxMessages: 100, maxMilliseconds: 5},
+  });
+  say(`emulators up in ${round((performance.now() - started) / 1000, 1)} s`);
+
+  let noopRate = NaN;
+  let noopInFlight = 2;
+  let create2: Awaited<ReturnType<typeof creates>> | undefined;
+
+  // -- A: the emulator's push ceiling -------------------------------------
+  if (PHASES.has('A')) {
+    const noop = await startNoopEndpoint();
+    const [sub] = await user.createSubscription(TOPIC, 'bench-a', {
+      ackDeadlineSeconds: 60,
+    });
+    await publishAll(topic, N);
+    await sub.modifyPushConfig({pushEndpoint: noop.url});
+    await noop.waitFor(N, 300_000);
+    await sub.delete();
+    noopRate = ((noop.unique - 1) / (noop.lastAt - noop.firstAt)) * 1000;
+    noopInFlight = noop.maxInFlight;
+    say(
+      `A: emulator push to a no-op endpoint: ${round(noopRate)} msg/s, at most ${noop.maxInFlight} in flight, ${noop.requests - noop.unique} redeliveries`,
+    );
+    rows.push({
+      what: 'A: emulator push → no-op endpoint',
+      rate: noopRate,
+      latencyMs: (noopInFlight / noopRate) * 1000,
+      note: `max ${noopInFlight} in flight; latency = c / rate`,
+    });
+    summary.noopPushPerSec = round(noopRate);
+    summary.noopMaxInFlight = noopInFlight;
+    await noop.close();
+  }
+
+  // -- B: bare Firestore creates -----------------------------------------
+  if (PHASES.has('B')) {
+    const b1 = await phaseB(1, 'bench-b1');
+    create2 = await phaseB(2, 'bench-b2');
+    summary.createMs1 = round(b1.meanMs, 2);
+    summary.createMs2 = round(create2.meanMs, 2);
+  }
+
+  // -- C: the function behind the emulator push ----------------------------
+  if (PHASES.has('C')) {
+    if (PHASES.has('B')) await freshFirestore();
+    const logs = logCollector('bench-c');
+    const fn = await startFunction('push', logs.onLog);
+    // Warm: the first requests load the filter and open the connection.
+    await postAll(
+      `${fn.url}?subscription=bench-warm`,
+      50,
+      i => pushEnvelope(packets[i], `w${i}`, 'bench-warm', project),
+      2,
+    );
+    const [sub] = await user.createSubscription(TOPIC, 'bench-c', {
+      ackDeadlineSeconds: 60,
+    });
+    await publishAll(topic, N);
+    const cpu0 = cpuMsOf(fn.pid);
+    await sub.modifyPushConfig({
+      pushEndpoint: `${fn.url}?subscription=bench-c`,
+    });
+    await waitUntil(
+      'every pushed message handled',
+      () => logs.handled.length >= N,
+      600_000,
+    );
+    const cpuPerAlert = (cpuMsOf(fn.pid) - cpu0) / N;
+    summary.functionCpuMsPerAlertPush = round(cpuPerAlert, 2);
+    await sub.delete();
+    const h = logs.handled;
+    const rate = ((h.length - 1) / (h[h.length - 1].at - h[0].at)) * 1000;
+    const pipelineMs = mean(h.map(x => x.latencyMs));
+    const stored = logs.outcomes.stored ?? 0;
+    say(
+      `C: function behind the emulator push: ${round(rate)} alerts/s, pipeline latency mean ${round(pipelineMs, 2)} ms, outcomes ${JSON.stringify(logs.outcomes)}`,
+    );
+    if (stored + (logs.outcomes.duplicate ?? 0) < N)
+      throw new Error(`C: only ${stored} of ${N} stored`);
+    rows.push({
+      what: 'C: function behind the emulator push',
+      rate,
+      latencyMs: pipelineMs,
+      note: `latency: decode + filter + create inside the function; CPU ${round(cpuPerAlert, 2)} ms/alert`,
+    });
+    summary.functionPushPerSec = round(rate);
+    summary.functionPipelineMs = round(pipelineMs, 2);
+    if (create2 && Number.isFinite(noopRate)) {
+      const c = noopInFlight;
+      const tPush = c / noopRate;
+      const ceiling = c / (tPush + create2.meanMs / 1000);
+      rows.push({
+        what: `model: ${c} / (${c}/noop + create latency at ${c})`,
+        rate: ceiling,
+        latencyMs: (tPush + create2.meanMs / 1000) * 1000,
+        note: 'the push-path ceiling',
+      });
+      summary.pushCeilingPerSec = round(ceiling);
+      summary.pushRatio = round(rate / ceiling, 3);
+      say(
+        `   ceiling ${round(ceiling)}/s → ratio ${round(rate / ceiling, 3)} (target ≥ 0.8)`,
+      );
+    }
+    await stopFunction(fn, 'push');
+  }
+
+  // -- B32 + D: direct at 32 in flight ------------------------------------
+  if (PHASES.has('D')) {
+    await freshFirestore();
+    const b32 = await phaseB(DIRECT_CONCURRENCY, 'bench-b32');
+    const logs = logCollector('bench-d');
+    const fn = await startFunction('direct', logs.onLog);
+    await postAll(
+      `${fn.url}?subscription=bench-warm`,
+      200,
+      i => pushEnvelope(packets[i], `w${i}`, 'bench-warm', project),
+      DIRECT_CONCURRENCY,
+    );
+    const cpu0 = cpuMsOf(fn.pid);
+    const r = await postAll(
+      `${fn.url}?subscription=bench-d`,
+      N,
+      i => pushEnvelope(packets[i], `d${i}`, 'bench-d', project),
+      DIRECT_CONCURRENCY,
+    );
+    await waitUntil('logs', () => logs.handled.length >= N, 10_000);
+    const cpuPerAlert = (cpuMsOf(fn.pid) - cpu0) / N;
+    summary.functionCpuMsPerAlert = round(cpuPerAlert, 2);
+    const rate = (N / r.ms) * 1000;
+    const pipelineMs = mean(logs.handled.map(x => x.latencyMs));
+    say(
+      `D: function direct, ${DIRECT_CONCURRENCY} in flight: ${round(rate)} alerts/s, request latency mean ${round(mean(r.latencies), 1)} ms, pipeline ${round(pipelineMs, 1)} ms, statuses ${JSON.stringify(r.statuses)}`,
+    );
+    if ((r.statuses[204] ?? 0) !== N)
+      throw new Error('D: not every request got 204');
+    rows.push({
+      what: `D: function direct, ${DIRECT_CONCURRENCY} in flight`,
+      rate,
+      latencyMs: mean(r.latencies),
+      note: `pipeline ${round(pipelineMs, 1)} ms of it; function CPU ${round(cpuPerAlert, 2)} ms/alert`,
+    });
+    summary.firestorePerSec32 = round(b32.rate);
+    summary.directPerSec32 = round(rate);
+    summary.directRatio = round(rate / b32.rate, 3);
+    say(
+      `   ratio to Firestore alone ${round(rate / b32.rate, 3)} (target ≥ 0.8)`,
+    );
+    await stopFunction(fn, 'direct');
+  }
+
+  // -- E: cold start and memory -------------------------------------------
+  if (PHASES.has('E')) {
+    await freshFirestore();
+    summary.moduleLoadMs = moduleLoadMs();
+    const port = await findFreePort();
+    const agent = new http.Agent({keepAlive: true});
+    const first = new URL(`http://127.0.0.1:${port}/?subscription=bench-e0`);
+    const firstBody = pushEnvelope(packets[0], 'e0', 'bench-e0', project);
+    const t0 = performance.now();
+    let heap: Record<string, number> = {};
+    const fnPromise = startFunction(
+      'memory',
+      e => {
+        if (e.memoryProbe) heap = e.memoryProbe as Record<string, number>;
+      },
+      port,
+      true,
+    );
+    const heapNow = () =>
+      `heap ${round(heap.heapUsed / MiB)}/${round(heap.heapTotal / MiB)} MiB, external ${round(heap.external / MiB)} MiB (array buffers ${round(heap.arrayBuffers / MiB)})`;
+    let coldMs = NaN;
+    for (;;) {
+      const status = await post(agent, first, firstBody).catch(() => 0);
+      if (status === 204) {
+        coldMs = performance.now() - t0;
+        break;
+      }
+      if (status !== 0) throw new Error(`E: first request answered ${status}`);
+      if (performance.now() - t0 > 30_000) throw new Error('E: no answer');
+      await new Promise(r => setTimeout(r, 5));
+    }
+    agent.destroy();
+    const fn = await fnPromise;
+    say(
+      `E: cold start (spawn → first stored alert) ${round(coldMs)} ms; module load alone ${summary.moduleLoadMs} ms`,
+    );
+    const rss: Record<string, number> = {start: rssOf(fn.pid) ?? NaN};
+    let peak = 0;
+    const sampler = setInterval(() => {
+      peak = Math.max(peak, rssOf(fn.pid) ?? 0);
+    }, 250);
+    const r = await postAll(
+      `${fn.url}`,
+      MEM - 1,
+      i => {
+        const k = i + 1;
+        const sub = `bench-e${Math.floor(k / N)}`;
+        return pushEnvelope(packets[k % N], `e${k}`, sub, project);
+      },
+      DIRECT_CONCURRENCY,
+      done => {
+        if (done + 1 === 5000) rss.at5000 = rssOf(fn.pid) ?? NaN;
+        if (done % 2500 === 0)
+          say(
+            `   ${done + 1} alerts, RSS ${round((rssOf(fn.pid) ?? 0) / MiB)} MiB, ${heapNow()}`,
+          );
+      },
+    );
+    clearInterval(sampler);
+    rss.end = rssOf(fn.pid) ?? NaN;
+    await new Promise(r => setTimeout(r, 1100));
+    say(`   at the end: ${heapNow()}`);
+    summary.heapUsedMiBEnd = round(heap.heapUsed / MiB, 1);
+    summary.externalMiBEnd = round(heap.external / MiB, 1);
+    const ok = r.statuses[204] ?? 0;
+    const growth = rss.end / rss.at5000 - 1;
+    say(
+      `E: ${MEM} alerts (${ok + 1} answered 204) at ${round(((MEM - 1) / r.ms) * 1000)}/s; RSS ${round(rss.start / MiB)} MiB after the first, ${round(rss.at5000 / MiB)} MiB at 5,000, ${round(rss.end / MiB)} MiB at ${MEM} (peak ${round(peak / MiB)}), growth ${round(growth * 100, 1)}%`,
+    );
+    if (ok !== MEM - 1) throw new Error('E: not every request got 204');
+    rows.push({
+      what: 'E: cold start, spawn → first stored alert',
+      latencyMs: coldMs,
+    });
+    rows.push({
+      what: 'E: module load (functions framework + ours)',
+      latencyMs: Number(summary.moduleLoadMs),
+    });
+    rows.push({
+      what: `E: ${MEM} alerts, 32 in flight`,
+      rate: ((MEM - 1) / r.ms) * 1000,
+      note: `RSS ${round(rss.at5000 / MiB)} → ${round(rss.end / MiB)} MiB (peak ${round(peak / MiB)})`,
+    });
+    summary.coldStartMs = round(coldMs);
+    summary.rssMiB5000 = round(rss.at5000 / MiB, 1);
+    summary.rssMiBEnd = round(rss.end / MiB, 1);
+    summary.rssPeakMiB = round(peak / MiB, 1);
+    summary.rssGrowth = round(growth, 3);
+    await stopFunction(fn, 'memory');
+  }
+
+  await Promise.allSettled([pitt.close(), user.close(), db?.terminate()]);
+  await Promise.allSettled([pubsubEmu.stop(), firestoreEmu?.stop()]);
+
+  // -- report ---------------------------------------------------------------
+  // Instances per 1,000 alerts/s: as measured here (bounded by the emulated
+  // Firestore), and by the function's own CPU (one vCPU per instance).
+  const direct = Number(summary.directPerSec32);
+  if (Number.isFinite(direct) && direct > 0) {
+    summary.instancesPer1000 = round(1000 / direct, 1);
+  }
+  const cpu = Number(summary.functionCpuMsPerAlert);
+  if (Number.isFinite(cpu) && cpu > 0) {
+    summary.instancesPer1000ByCpu = round(cpu, 1); // 1000/s × cpu ms = cpu vCPUs
+  }
+  summary.loadAvgEnd = load()[0];
+  summary.seconds = round((performance.now() - started) / 1000);
+  console.log('');
+  console.log('| measurement | per s | latency ms | note |');
+  console.log('|---|---:|---:|---|');
+  for (const r of rows) {
+    console.log(
+      `| ${r.what} | ${r.rate === undefined ? '' : round(r.rate)} | ${r.latencyMs === undefined ? '' : round(r.latencyMs, 2)} | ${r.note ?? ''} |`,
+    );
+  }
+  console.log('');
+  const ratios = [
+    ['push: function / ceiling', summary.pushRatio, '≥ 0.8'],
+    ['direct: function / Firestore at 32', summary.directRatio, '≥ 0.8'],
+    ['RSS at the end (MiB)', summary.rssMiBEnd, '≤ 256'],
+    ['RSS growth 5,000 → end', summary.rssGrowth, '≤ 0.10'],
+    ['cold start (ms)', summary.coldStartMs, '< 1000'],
+  ];
+  for (const [what, v, target] of ratios) {
+    if (v !== undefined) console.log(`${what}: ${v} (target ${target})`);
+  }
+  console.log(
+    `load average: ${summary.loadAvgStart} at start, ${summary.loadAvgEnd} at end`,
+  );
+  console.log(JSON.stringify(summary));
+}
+
+/** ms to require the functions framework and our entry module in a fresh Node. */
+function moduleLoadMs(): number {
+  const script = `
+    const t0 = performance.now();
+    require(${JSON.stringify(require.resolve('@google-cloud/functions-framework', {paths: [ROOT]}))});
+    require(${JSON.stringify(path.join(ROOT, 'build', 'src', 'functions', 'index.js'))});
+    process.stdout.write(String(performance.now() - t0));`;
+  const out = execFileSync(process.execPath, ['-e', script], {
+    encoding: 'utf8',
+    env: {PATH: process.env.PATH, HOME: process.env.HOME},
+  });
+  return round(Number(out), 1);
+}
+
+main().then(
+  () => process.exit(0),
+  e => {
+    console.error(e);
+    process.exit(1);
+  },
+);
