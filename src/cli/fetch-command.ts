@@ -17,6 +17,7 @@ import {
   ConsumerStream,
   createHarnessPipeline,
   progressLine,
+  resolveFlowConfigs,
   RunSummary,
   summaryTable,
 } from '../consumer';
@@ -125,6 +126,8 @@ export async function runFetch(opts: FetchOptions, io: CliIo): Promise<number> {
       ? {maxBacklog: bound(opts.maxBacklog, 'max-backlog', true) ?? undefined}
       : {}),
   };
+  // Refuse bad bounds before touching anything.
+  resolveFlowConfigs(flowConfigs);
   const filterPort = opts.filter
     ? compileFilter(parseFilter(await readFile(opts.filter, 'utf8')))
     : undefined;
@@ -153,6 +156,15 @@ export async function runFetch(opts: FetchOptions, io: CliIo): Promise<number> {
     pipeline,
     log,
   });
+  // The client libraries leave a rejected promise behind when there are no
+  // credentials at all: report it (once) instead of crashing with a trace.
+  let reported = false;
+  const onUnhandled = (e: unknown) => {
+    if (!reported) io.err(`pittgoogle fetch: ${errorMessage(e)}`);
+    reported = true;
+    io.setExitCode(1);
+  };
+  process.on('unhandledRejection', onUnhandled);
   const ac = new AbortController();
   const onSignal = () => {
     io.err('stopping: finishing the messages in flight (Ctrl-C again to force)');
@@ -187,12 +199,18 @@ export async function runFetch(opts: FetchOptions, io: CliIo): Promise<number> {
     io.err(
       `pittgoogle fetch: ${isAlertError(e) ? `${e.kind} ${e.code}: ` : ''}${errorMessage(e)}`,
     );
+    reported = true;
     code = 1;
   } finally {
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);
     await jsonl?.close();
     await Promise.allSettled([pubsub.close(), firestore?.terminate()]);
+    // Late rejections of the client libraries still land in onUnhandled.
+    setTimeout(
+      () => process.removeListener('unhandledRejection', onUnhandled),
+      1000,
+    ).unref();
   }
   if (summary) {
     if (opts.json) io.out(JSON.stringify(summary));
