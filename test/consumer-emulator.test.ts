@@ -28,7 +28,12 @@ const emu = useEmulators({pubsub: true, firestore: true});
 const log = createLogger({minSeverity: 'CRITICAL'});
 const config = loadConfig({});
 
-async function topicWith(pubsub: PubSub, name: string, count: number, seed = 1) {
+async function topicWith(
+  pubsub: PubSub,
+  name: string,
+  count: number,
+  seed = 1,
+) {
   const topic = pubsub.topic(`projects/${PG}/topics/${name}`);
   await topic.create();
   return {
@@ -36,7 +41,9 @@ async function topicWith(pubsub: PubSub, name: string, count: number, seed = 1) 
     publish: async () => {
       const ids: string[] = [];
       for (const p of generatedPackets(count, seed)) {
-        ids.push(await topic.publishMessage({data: p.data, attributes: p.attributes}));
+        ids.push(
+          await topic.publishMessage({data: p.data, attributes: p.attributes}),
+        );
       }
       return ids;
     },
@@ -58,10 +65,17 @@ describe('ConsumerStream against the emulators', () => {
   it('touch creates the subscription on the Pitt-Google topic; a missing topic is a clear error; delete ignores not found', async () => {
     const pubsub = emu.pubsub();
     const name = emu.uniqueId('touch');
-    const stream = new ConsumerStream({pubsub, subscription: name, pittGoogleProject: PG});
+    const stream = new ConsumerStream({
+      pubsub,
+      subscription: name,
+      pittGoogleProject: PG,
+    });
     await assert.rejects(stream.touch(), (e: AlertError) => {
       assert.equal(e.code, 'topic-not-found');
-      assert.match(e.message, new RegExp(`projects/${PG}/topics/${name} does not exist`));
+      assert.match(
+        e.message,
+        new RegExp(`projects/${PG}/topics/${name} does not exist`),
+      );
       return true;
     });
     await pubsub.topic(`projects/${PG}/topics/${name}`).create();
@@ -87,7 +101,12 @@ describe('ConsumerStream against the emulators', () => {
       settings: {},
     });
     const pipeline = createHarnessPipeline(config, firestore, log);
-    const stream = new ConsumerStream({pubsub, subscription: name, pittGoogleProject: PG, pipeline});
+    const stream = new ConsumerStream({
+      pubsub,
+      subscription: name,
+      pittGoogleProject: PG,
+      pipeline,
+    });
     await stream.touch();
     const published = await publish();
 
@@ -107,7 +126,9 @@ describe('ConsumerStream against the emulators', () => {
     assert.ok(pipeline.batches >= 1);
 
     // Firestore holds exactly the counted alerts, each stored by an acked message.
-    const snap = await firestore.collection(`subscriptions/${name}/alerts`).get();
+    const snap = await firestore
+      .collection(`subscriptions/${name}/alerts`)
+      .get();
     assert.deepEqual(
       snap.docs.map(d => d.id).sort(),
       results.map(r => r.sourceId).sort(),
@@ -116,7 +137,9 @@ describe('ConsumerStream against the emulators', () => {
     for (const d of snap.docs) assert.ok((d.get('classtar') as number) >= 0.5);
 
     // Nothing left leased: the next pull (ack deadline 60 s) sees exactly the others, at once.
-    const rest = await drain(new ConsumerStream({pubsub, subscription: name, pittGoogleProject: PG}));
+    const rest = await drain(
+      new ConsumerStream({pubsub, subscription: name, pittGoogleProject: PG}),
+    );
     assert.deepEqual(
       [...rest].sort(),
       published.filter(id => !acked.includes(id)).sort(),
@@ -127,7 +150,11 @@ describe('ConsumerStream against the emulators', () => {
     const pubsub = emu.pubsub();
     const name = emu.uniqueId('abort');
     const {publish} = await topicWith(pubsub, name, 15, 100);
-    const stream = new ConsumerStream({pubsub, subscription: name, pittGoogleProject: PG});
+    const stream = new ConsumerStream({
+      pubsub,
+      subscription: name,
+      pittGoogleProject: PG,
+    });
     await stream.touch();
     const published = await publish();
     const ac = new AbortController();
@@ -148,14 +175,21 @@ describe('ConsumerStream against the emulators', () => {
     assert.equal(summary.acked, acked.length);
     assert.ok(acked.length >= 3 && acked.length <= 4, `acked ${acked.length}`);
     const rest = await drain(stream);
-    assert.deepEqual([...rest].sort(), published.filter(id => !acked.includes(id)).sort());
+    assert.deepEqual(
+      [...rest].sort(),
+      published.filter(id => !acked.includes(id)).sort(),
+    );
   });
 
   it('a callback answering ack: false gets the message redelivered (nack)', async () => {
     const pubsub = emu.pubsub();
     const name = emu.uniqueId('nack');
     const {publish} = await topicWith(pubsub, name, 1, 200);
-    const stream = new ConsumerStream({pubsub, subscription: name, pittGoogleProject: PG});
+    const stream = new ConsumerStream({
+      pubsub,
+      subscription: name,
+      pittGoogleProject: PG,
+    });
     await stream.touch();
     const [id] = await publish();
     const seen: number[] = [];
@@ -174,6 +208,9 @@ describe('ConsumerStream against the emulators', () => {
     assert.deepEqual(await drain(stream), []);
     assert.ok(id);
     // The emulator redelivers a nacked message at once.
-    assert.ok(seen[2] - seen[0] < 3000, `redelivered after ${seen[2] - seen[0]} ms`);
+    assert.ok(
+      seen[2] - seen[0] < 3000,
+      `redelivered after ${seen[2] - seen[0]} ms`,
+    );
   });
 });

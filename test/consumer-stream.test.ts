@@ -79,7 +79,13 @@ function streamOn(source: FakeSource, pipeline?: HarnessPipeline) {
 type Rule = [
   name: string,
   callback: (msg: unknown) => unknown,
-  expect: {acked: number; nacked: number; counted: number; errors: number; results: unknown[]},
+  expect: {
+    acked: number;
+    nacked: number;
+    counted: number;
+    errors: number;
+    results: unknown[];
+  },
 ];
 
 const RULES: Rule[] = [
@@ -510,13 +516,25 @@ describe('streamAlerts: the default pipeline callback', () => {
 });
 
 describe('flowConfigs', () => {
-  const ok: [unknown, {maxResults: number | null; timeoutMs: number | null; maxBacklog: number}][] = [
+  const ok: [
+    unknown,
+    {maxResults: number | null; timeoutMs: number | null; maxBacklog: number},
+  ][] = [
     [undefined, {maxResults: 10, timeoutMs: 30_000, maxBacklog: 10}],
     [{}, {maxResults: 10, timeoutMs: 30_000, maxBacklog: 10}],
-    [{maxResults: 5000}, {maxResults: 5000, timeoutMs: 30_000, maxBacklog: 1000}],
-    [{maxResults: null}, {maxResults: null, timeoutMs: 30_000, maxBacklog: 1000}],
+    [
+      {maxResults: 5000},
+      {maxResults: 5000, timeoutMs: 30_000, maxBacklog: 1000},
+    ],
+    [
+      {maxResults: null},
+      {maxResults: null, timeoutMs: 30_000, maxBacklog: 1000},
+    ],
     [{timeout: null}, {maxResults: 10, timeoutMs: null, maxBacklog: 10}],
-    [{timeout: 0.5, maxBacklog: 3}, {maxResults: 10, timeoutMs: 500, maxBacklog: 3}],
+    [
+      {timeout: 0.5, maxBacklog: 3},
+      {maxResults: 10, timeoutMs: 500, maxBacklog: 3},
+    ],
   ];
   for (const [input, expected] of ok) {
     it(`accepts ${JSON.stringify(input)}`, () => {
@@ -532,13 +550,17 @@ describe('flowConfigs', () => {
     [{timeout: 0}, /timeout must be a positive number/],
     [{maxBacklog: 0}, /maxBacklog must be an integer in \[1, 1000\]/],
     [{maxBacklog: 1001}, /maxBacklog/],
-    [{max_results: 3}, /unknown key "max_results" \(did you mean maxResults\?\)/],
+    [
+      {max_results: 3},
+      /unknown key "max_results" \(did you mean maxResults\?\)/,
+    ],
   ];
   for (const [input, message] of bad) {
     it(`refuses ${JSON.stringify(input)}`, async () => {
       assert.throws(
         () => resolveFlowConfigs(input as never),
-        (e: AlertError) => e.code === 'bad-flow-config' && message.test(e.message),
+        (e: AlertError) =>
+          e.code === 'bad-flow-config' && message.test(e.message),
       );
       // streamAlerts refuses it before pulling anything.
       const source = new FakeSource();

@@ -25,10 +25,15 @@ describe('pittgoogle start (local stack)', () => {
     let stdout = '';
     let stderr = '';
     child.stderr.on('data', d => (stderr += d));
-    const exited = new Promise<number | null>(r => child.on('exit', code => r(code)));
+    const exited = new Promise<number | null>(r =>
+      child.on('exit', code => r(code)),
+    );
     const firstStored = new Promise<string>((resolve, reject) => {
       const timer = setTimeout(
-        () => reject(new Error(`no stored alert within 90 s:\n${stdout}\n${stderr}`)),
+        () =>
+          reject(
+            new Error(`no stored alert within 90 s:\n${stdout}\n${stderr}`),
+          ),
         90_000,
       );
       child.stdout.on('data', d => {
@@ -39,7 +44,9 @@ describe('pittgoogle start (local stack)', () => {
           resolve(m[0]);
         }
       });
-      void exited.then(code => reject(new Error(`start exited (${code}):\n${stdout}\n${stderr}`)));
+      void exited.then(code =>
+        reject(new Error(`start exited (${code}):\n${stdout}\n${stderr}`)),
+      );
     });
     let line: string;
     try {
@@ -50,20 +57,39 @@ describe('pittgoogle start (local stack)', () => {
     }
     const firstMs = Date.now() - t0;
     assert.ok(firstMs < 60_000, `first alert stored after ${firstMs} ms`);
-    assert.match(line, /^stored ZTF\w+ \d{18,19} band [gri] mag \d+\.\d\d classtar (0\.\d{3}|1\.000)$/);
+    assert.match(
+      line,
+      /^stored ZTF\w+ \d{18,19} band [gri] mag \d+\.\d\d classtar (0\.\d{3}|1\.000)$/,
+    );
 
     // The ready block: hosts, process groups and a query command to paste.
-    const pgid = (what: string) => Number(new RegExp(`${what}.*\\(process group (\\d+)\\)`).exec(stdout)![1]);
-    const port = (what: string) => Number(new RegExp(`${what}\\s+(?:http://)?127\\.0\\.0\\.1:(\\d+)`).exec(stdout)![1]);
+    const pgid = (what: string) =>
+      Number(
+        new RegExp(`${what}.*\\(process group (\\d+)\\)`).exec(stdout)![1],
+      );
+    const port = (what: string) =>
+      Number(
+        new RegExp(`${what}\\s+(?:http://)?127\\.0\\.0\\.1:(\\d+)`).exec(
+          stdout,
+        )![1],
+      );
     const groups = {
       pubsub: pgid('Pub/Sub emulator'),
       firestore: pgid('Firestore emulator'),
       ingest: pgid('ingest function'),
     };
-    const ports = [port('Pub/Sub emulator'), port('Firestore emulator'), port('ingest function')];
-    assert.match(stdout, /npx pittgoogle query --firestore-host 127\.0\.0\.1:\d+ --project local-project --subscription ztf-loop/);
+    const ports = [
+      port('Pub/Sub emulator'),
+      port('Firestore emulator'),
+      port('ingest function'),
+    ];
+    assert.match(
+      stdout,
+      /npx pittgoogle query --firestore-host 127\.0\.0\.1:\d+ --project local-project --subscription ztf-loop/,
+    );
     assert.match(stdout, /filter\s+classtar_gt_lt=gt, classtar_threshold=0\.5/);
-    for (const g of Object.values(groups)) assert.ok(groupMembers(g).length > 0);
+    for (const g of Object.values(groups))
+      assert.ok(groupMembers(g).length > 0);
 
     child.kill('SIGINT');
     const code = await exited;
@@ -73,6 +99,7 @@ describe('pittgoogle start (local stack)', () => {
     for (const [what, g] of Object.entries(groups)) {
       assert.deepEqual(groupMembers(g), [], `${what}: no process left`);
     }
-    for (const p of ports) assert.equal(await isPortFree(p), true, `port ${p} free`);
+    for (const p of ports)
+      assert.equal(await isPortFree(p), true, `port ${p} free`);
   });
 });

@@ -65,11 +65,7 @@ Examples:
       pittgoogle fetch --max-results none --timeout 10
   $ pittgoogle fetch --jsonl alerts.jsonl --filter my-filter.json --max-results 50`;
 
-function bound(
-  v: string,
-  what: string,
-  int: boolean,
-): number | null {
+function bound(v: string, what: string, int: boolean): number | null {
   if (/^(none|null)$/i.test(v)) return null;
   const n = Number(v);
   if (!Number.isFinite(n) || n <= 0 || (int && !Number.isInteger(n))) {
@@ -167,7 +163,9 @@ export async function runFetch(opts: FetchOptions, io: CliIo): Promise<number> {
   process.on('unhandledRejection', onUnhandled);
   const ac = new AbortController();
   const onSignal = () => {
-    io.err('stopping: finishing the messages in flight (Ctrl-C again to force)');
+    io.err(
+      'stopping: finishing the messages in flight (Ctrl-C again to force)',
+    );
     ac.abort();
     process.once('SIGINT', () => process.exit(130));
   };
@@ -229,16 +227,38 @@ export const registerFetchCommand: RegisterCommand = (
     .description(
       'bounded streaming pull into Firestore (or a JSON-lines file), with progress and a summary',
     )
-    .option('--subscription <name>', 'subscription (= Pitt-Google topic) name', 'ztf-loop')
+    .option(
+      '--subscription <name>',
+      'subscription (= Pitt-Google topic) name',
+      'ztf-loop',
+    )
     .option('--max-results <n|none>', 'stop after N counted alerts', '10')
     .option('--timeout <seconds|none>', 'stop after this idle time', '30')
-    .option('--max-backlog <n>', 'messages leased at once (default min(1000, max-results))')
-    .option('--jsonl <file>', 'append passing alerts to this JSON-lines file instead of Firestore')
+    .option(
+      '--max-backlog <n>',
+      'messages leased at once (default min(1000, max-results))',
+    )
+    .option(
+      '--jsonl <file>',
+      'append passing alerts to this JSON-lines file instead of Firestore',
+    )
     .option('--filter <file.json>', 'use this filter instead of the stored one')
-    .option('--project <id>', 'your Google Cloud project (default: env GOOGLE_CLOUD_PROJECT)')
-    .option('--pittgoogle-project <id>', 'project of the Pitt-Google topics (default ardent-cycling-243415)')
-    .option('--pubsub-host <host:port>', 'Pub/Sub emulator (default: env PUBSUB_EMULATOR_HOST)')
-    .option('--firestore-host <host:port>', 'Firestore emulator (default: env FIRESTORE_EMULATOR_HOST)')
+    .option(
+      '--project <id>',
+      'your Google Cloud project (default: env GOOGLE_CLOUD_PROJECT)',
+    )
+    .option(
+      '--pittgoogle-project <id>',
+      'project of the Pitt-Google topics (default ardent-cycling-243415)',
+    )
+    .option(
+      '--pubsub-host <host:port>',
+      'Pub/Sub emulator (default: env PUBSUB_EMULATOR_HOST)',
+    )
+    .option(
+      '--firestore-host <host:port>',
+      'Firestore emulator (default: env FIRESTORE_EMULATOR_HOST)',
+    )
     .option('--no-touch', 'do not create the subscription when it is missing')
     .option('--no-progress', 'no progress lines on stderr')
     .option('--json', 'print the summary as one JSON object')

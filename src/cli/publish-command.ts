@@ -49,11 +49,20 @@ export async function runPublish(
   const project = opts.topicProject ?? config.pittGoogleProject;
   const rate = opts.rate === undefined ? 0 : Number(opts.rate);
   if (!Number.isFinite(rate) || rate < 0) {
-    throw new AlertError('permanent', 'bad-request', `--rate must be a number >= 0, got "${opts.rate}"`);
+    throw new AlertError(
+      'permanent',
+      'bad-request',
+      `--rate must be a number >= 0, got "${opts.rate}"`,
+    );
   }
   let packets;
   if (paths.length) {
-    if (opts.generate) throw new AlertError('permanent', 'bad-request', 'give paths or --generate, not both');
+    if (opts.generate)
+      throw new AlertError(
+        'permanent',
+        'bad-request',
+        'give paths or --generate, not both',
+      );
     packets = await packetsFromPaths(paths, {
       schemaSource: opts.schemas ?? config.schemaSource,
       onWarning: m => io.err(m),
@@ -61,7 +70,11 @@ export async function runPublish(
   } else {
     const n = Number(opts.generate ?? '');
     if (!Number.isInteger(n) || n < 1) {
-      throw new AlertError('permanent', 'bad-request', 'give packet files/directories, or --generate N (N >= 1)');
+      throw new AlertError(
+        'permanent',
+        'bad-request',
+        'give packet files/directories, or --generate N (N >= 1)',
+      );
     }
     packets = generatedPackets(n, Number(opts.seed) || 1);
   }
@@ -69,7 +82,11 @@ export async function runPublish(
     io.err('no packets found');
     return 1;
   }
-  const pubsub = pubsubClient({projectId: project, host: opts.pubsubHost, env: io.env});
+  const pubsub = pubsubClient({
+    projectId: project,
+    host: opts.pubsubHost,
+    env: io.env,
+  });
   const ac = new AbortController();
   const onSignal = () => ac.abort();
   process.once('SIGINT', onSignal);
@@ -79,7 +96,9 @@ export async function runPublish(
   const timer = opts.progress
     ? setInterval(() => {
         const s = (Date.now() - t0) / 1000;
-        io.err(`${s.toFixed(1)}s published ${published} (${Math.round(published / s)}/s)`);
+        io.err(
+          `${s.toFixed(1)}s published ${published} (${Math.round(published / s)}/s)`,
+        );
       }, 1000)
     : undefined;
   try {
@@ -107,27 +126,43 @@ export async function runPublish(
   }
 }
 
-export const registerPublishCommand: RegisterCommand = (program: Command, io: CliIo) => {
+export const registerPublishCommand: RegisterCommand = (
+  program: Command,
+  io: CliIo,
+) => {
   program
     .command('publish')
-    .description('publish alert packets (files, directories or generated) to a topic, like ztf-loop')
+    .description(
+      'publish alert packets (files, directories or generated) to a topic, like ztf-loop',
+    )
     .argument('[path...]', 'alert files, or directories (searched recursively)')
     .option('--topic <name>', 'topic name', 'ztf-loop')
-    .option('--topic-project <id>', 'project of the topic (default ardent-cycling-243415)')
+    .option(
+      '--topic-project <id>',
+      'project of the topic (default ardent-cycling-243415)',
+    )
     .option('--generate <n>', 'publish N generated real-size ZTF packets')
     .option('--seed <n>', 'seed of the generated packets', '1')
     .option('--rate <n>', 'messages per second (default: as fast as possible)')
     .option('--loop', 'start again after the last packet, until Ctrl-C')
     .option('--create-topic', 'create the topic when it is missing (emulator)')
-    .option('--schemas <dir|url>', 'Confluent wire schemas, to read ids of LSST packets')
-    .option('--pubsub-host <host:port>', 'Pub/Sub emulator (default: env PUBSUB_EMULATOR_HOST)')
+    .option(
+      '--schemas <dir|url>',
+      'Confluent wire schemas, to read ids of LSST packets',
+    )
+    .option(
+      '--pubsub-host <host:port>',
+      'Pub/Sub emulator (default: env PUBSUB_EMULATOR_HOST)',
+    )
     .option('--no-progress', 'no progress lines on stderr')
     .addHelpText('after', HELP_AFTER)
     .action(async (paths: string[], opts: PublishOptions) => {
       try {
         io.setExitCode(await runPublish(paths, opts, io));
       } catch (e) {
-        io.err(`pittgoogle publish: ${isAlertError(e) ? `${e.code}: ` : ''}${errorMessage(e)}`);
+        io.err(
+          `pittgoogle publish: ${isAlertError(e) ? `${e.code}: ` : ''}${errorMessage(e)}`,
+        );
         io.setExitCode(1);
       }
     });

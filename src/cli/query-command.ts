@@ -51,7 +51,9 @@ const JD_UNIX_EPOCH = 2440587.5;
 export function toJd(v: string, what: string): number {
   const n = Number(v);
   if (v.trim() !== '' && Number.isFinite(n) && n > 2_000_000) return n;
-  const t = Date.parse(/[zZ]|[+-]\d\d:?\d\d$/.test(v) || !/T/.test(v) ? v : v + 'Z');
+  const t = Date.parse(
+    /[zZ]|[+-]\d\d:?\d\d$/.test(v) || !/T/.test(v) ? v : v + 'Z',
+  );
   if (Number.isNaN(t)) {
     throw new AlertError(
       'permanent',
@@ -66,7 +68,11 @@ function num(v: string | undefined, what: string): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
   if (v.trim() === '' || !Number.isFinite(n)) {
-    throw new AlertError('permanent', 'bad-request', `--${what} must be a number, got "${v}"`);
+    throw new AlertError(
+      'permanent',
+      'bad-request',
+      `--${what} must be a number, got "${v}"`,
+    );
   }
   return n;
 }
@@ -75,7 +81,8 @@ const BANDS = ['u', 'g', 'r', 'i', 'z', 'y'];
 
 function jdIso(jd: unknown): string {
   return typeof jd === 'number'
-    ? new Date((jd - JD_UNIX_EPOCH) * 86_400_000).toISOString().slice(0, 19) + 'Z'
+    ? new Date((jd - JD_UNIX_EPOCH) * 86_400_000).toISOString().slice(0, 19) +
+        'Z'
     : '-';
 }
 
@@ -90,18 +97,38 @@ function plain(data: Record<string, unknown>): Record<string, unknown> {
 }
 
 export function formatTable(rows: Record<string, unknown>[]): string[] {
-  const cols = ['objectId', 'sourceId', 'band', 'mag', 'jd', 'time', 'ra', 'dec', 'classtar'];
+  const cols = [
+    'objectId',
+    'sourceId',
+    'band',
+    'mag',
+    'jd',
+    'time',
+    'ra',
+    'dec',
+    'classtar',
+  ];
   const fmt = (r: Record<string, unknown>, c: string): string => {
     const v = c === 'time' ? jdIso(r.jd) : r[c];
     if (v === null || v === undefined) return '-';
     if (typeof v === 'number') {
-      return c === 'jd' ? v.toFixed(5) : c === 'ra' || c === 'dec' ? v.toFixed(5) : v.toFixed(3);
+      return c === 'jd'
+        ? v.toFixed(5)
+        : c === 'ra' || c === 'dec'
+          ? v.toFixed(5)
+          : v.toFixed(3);
     }
     return String(v);
   };
   const cells = rows.map(r => cols.map(c => fmt(r, c)));
-  const widths = cols.map((c, i) => Math.max(c.length, ...cells.map(row => row[i].length)));
-  const line = (vals: string[]) => vals.map((v, i) => v.padEnd(widths[i])).join('  ').trimEnd();
+  const widths = cols.map((c, i) =>
+    Math.max(c.length, ...cells.map(row => row[i].length)),
+  );
+  const line = (vals: string[]) =>
+    vals
+      .map((v, i) => v.padEnd(widths[i]))
+      .join('  ')
+      .trimEnd();
   return [line(cols), ...cells.map(line)];
 }
 
@@ -109,14 +136,24 @@ export async function runQuery(opts: QueryOptions, io: CliIo): Promise<number> {
   const config = loadConfig(io.env);
   const limit = num(opts.limit, 'limit')!;
   if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) {
-    throw new AlertError('permanent', 'bad-request', '--limit must be an integer in [1, 10000]');
+    throw new AlertError(
+      'permanent',
+      'bad-request',
+      '--limit must be an integer in [1, 10000]',
+    );
   }
   const band = opts.band?.toLowerCase();
   if (band !== undefined && !BANDS.includes(band)) {
-    throw new AlertError('permanent', 'bad-request', `--band must be one of ${BANDS.join(', ')}`);
+    throw new AlertError(
+      'permanent',
+      'bad-request',
+      `--band must be one of ${BANDS.join(', ')}`,
+    );
   }
-  const since = opts.since === undefined ? undefined : toJd(opts.since, 'since');
-  const until = opts.until === undefined ? undefined : toJd(opts.until, 'until');
+  const since =
+    opts.since === undefined ? undefined : toJd(opts.since, 'since');
+  const until =
+    opts.until === undefined ? undefined : toJd(opts.until, 'until');
   const magMin = num(opts.magMin, 'mag-min');
   const magMax = num(opts.magMax, 'mag-max');
   const db = firestoreClient({
@@ -153,12 +190,24 @@ export async function runQuery(opts: QueryOptions, io: CliIo): Promise<number> {
   }
 }
 
-export const registerQueryCommand: RegisterCommand = (program: Command, io: CliIo) => {
+export const registerQueryCommand: RegisterCommand = (
+  program: Command,
+  io: CliIo,
+) => {
   program
     .command('query')
-    .description('query stored alerts in Firestore: by objectId, time window, magnitude range, band')
-    .option('--subscription <name>', 'the subscription whose alerts to read', 'ztf-loop')
-    .option('--all-subscriptions', "read every subscription's alerts (collection group)")
+    .description(
+      'query stored alerts in Firestore: by objectId, time window, magnitude range, band',
+    )
+    .option(
+      '--subscription <name>',
+      'the subscription whose alerts to read',
+      'ztf-loop',
+    )
+    .option(
+      '--all-subscriptions',
+      "read every subscription's alerts (collection group)",
+    )
     .option('--object-id <id>', 'one object (e.g. ZTF18abfkwnk)')
     .option('--since <iso|jd>', 'observed at or after (jd)')
     .option('--until <iso|jd>', 'observed before (jd)')
@@ -167,14 +216,22 @@ export const registerQueryCommand: RegisterCommand = (program: Command, io: CliI
     .option('--band <band>', 'u, g, r, i, z or y (ZTF fid 1/2/3 = g/r/i)')
     .option('--limit <n>', 'most alerts to print', '20')
     .option('--json', 'one JSON object per alert')
-    .option('--project <id>', 'your Google Cloud project (default: env GOOGLE_CLOUD_PROJECT)')
-    .option('--firestore-host <host:port>', 'Firestore emulator (default: env FIRESTORE_EMULATOR_HOST)')
+    .option(
+      '--project <id>',
+      'your Google Cloud project (default: env GOOGLE_CLOUD_PROJECT)',
+    )
+    .option(
+      '--firestore-host <host:port>',
+      'Firestore emulator (default: env FIRESTORE_EMULATOR_HOST)',
+    )
     .addHelpText('after', HELP_AFTER)
     .action(async (opts: QueryOptions) => {
       try {
         io.setExitCode(await runQuery(opts, io));
       } catch (e) {
-        io.err(`pittgoogle query: ${isAlertError(e) ? `${e.code}: ` : ''}${errorMessage(e)}`);
+        io.err(
+          `pittgoogle query: ${isAlertError(e) ? `${e.code}: ` : ''}${errorMessage(e)}`,
+        );
         io.setExitCode(1);
       }
     });

@@ -10,7 +10,11 @@ import {Command} from 'commander';
 
 import {errorMessage, isAlertError} from '../errors';
 import {MaybeFilter, parseFilter} from '../filter';
-import {DEFAULT_PYTHON_FILTER, LocalStack, startLocalStack} from '../local/stack';
+import {
+  DEFAULT_PYTHON_FILTER,
+  LocalStack,
+  startLocalStack,
+} from '../local/stack';
 import {CliIo, RegisterCommand} from './command';
 
 export interface StartOptions {
@@ -42,7 +46,8 @@ Examples:
 
 function num(v: string, what: string, min: number): number {
   const n = Number(v);
-  if (!Number.isFinite(n) || n < min) throw new Error(`--${what} must be a number >= ${min}, got "${v}"`);
+  if (!Number.isFinite(n) || n < min)
+    throw new Error(`--${what} must be a number >= ${min}, got "${v}"`);
   return n;
 }
 
@@ -77,7 +82,9 @@ export async function runStart(opts: StartOptions, io: CliIo): Promise<number> {
   process.on('SIGTERM', onSignal);
 
   const t0 = Date.now();
-  io.out('starting the Pub/Sub and Firestore emulators and the ingest function...');
+  io.out(
+    'starting the Pub/Sub and Firestore emulators and the ingest function...',
+  );
   try {
     stack = await startLocalStack({
       samples: opts.samples,
@@ -92,7 +99,9 @@ export async function runStart(opts: StartOptions, io: CliIo): Promise<number> {
       onWarning: m => io.err(`warning: ${m}`),
     });
   } catch (e) {
-    io.err(`pittgoogle start: ${isAlertError(e) ? `${e.code}: ` : ''}${errorMessage(e)}`);
+    io.err(
+      `pittgoogle start: ${isAlertError(e) ? `${e.code}: ` : ''}${errorMessage(e)}`,
+    );
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);
     return 1;
@@ -132,14 +141,29 @@ export async function runStart(opts: StartOptions, io: CliIo): Promise<number> {
   return 0;
 }
 
-export const registerStartCommand: RegisterCommand = (program: Command, io: CliIo) => {
+export const registerStartCommand: RegisterCommand = (
+  program: Command,
+  io: CliIo,
+) => {
   program
     .command('start')
-    .description('run the whole job locally: emulators, ingest function, ztf-loop-like replay (npm start)')
-    .option('--samples <path...>', 'alert files or directories to replay (default: generated packets)')
-    .option('--generate <n>', 'generated packets when no samples are given', '20')
+    .description(
+      'run the whole job locally: emulators, ingest function, ztf-loop-like replay (npm start)',
+    )
+    .option(
+      '--samples <path...>',
+      'alert files or directories to replay (default: generated packets)',
+    )
+    .option(
+      '--generate <n>',
+      'generated packets when no samples are given',
+      '20',
+    )
     .option('--rate <n>', 'messages per second', '1')
-    .option('--filter <file.json>', 'stored filter of the subscription (default: classtar >= 0.5)')
+    .option(
+      '--filter <file.json>',
+      'stored filter of the subscription (default: classtar >= 0.5)',
+    )
     .option('--pass-all', 'store every alert (no filter)')
     .option('--no-loop', 'publish each packet once, then stop')
     .option('--summary-every <seconds>', 'running summary interval', '10')

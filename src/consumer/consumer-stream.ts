@@ -97,7 +97,11 @@ export interface ConsumerStreamOptions {
   source?: () => MessageSource;
 }
 
-const SEND_DATA: readonly SendData[] = ['alert_dict', 'alert_bytes', 'full_msg'];
+const SEND_DATA: readonly SendData[] = [
+  'alert_dict',
+  'alert_bytes',
+  'full_msg',
+];
 
 function metadataOf(m: SourceMessage): MessageMetadata {
   const md: MessageMetadata = {
@@ -185,7 +189,7 @@ export class ConsumerStream {
   }
 
   private pipelineHandler<R>(
-    options: Pick<StreamAlertsOptions<R>, "onMessage">,
+    options: Pick<StreamAlertsOptions<R>, 'onMessage'>,
   ): MessageHandler<R> {
     const pipeline = this.opts.pipeline!.pipeline;
     const subscription = this.subscriptionName;
@@ -211,8 +215,7 @@ export class ConsumerStream {
           .map(a => a as unknown as R),
         stored: result.alerts.filter(a => a.outcome === 'stored').length,
         filtered: result.alerts.filter(a => a.outcome === 'filtered').length,
-        duplicates: result.alerts.filter(a => a.outcome === 'duplicate')
-          .length,
+        duplicates: result.alerts.filter(a => a.outcome === 'duplicate').length,
         quarantined: result.outcome === 'quarantined' ? 1 : 0,
       };
       options.onMessage?.(m, true, result);

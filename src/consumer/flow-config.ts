@@ -47,8 +47,12 @@ export function resolveFlowConfigs(
   }
   for (const key of Object.keys(cfg)) {
     if (!KNOWN.has(key)) {
-      const hint = PYTHON_NAMES[key] ? ` (did you mean ${PYTHON_NAMES[key]}?)` : '';
-      bad(`unknown key "${key}"${hint}; known: maxResults, timeout, maxBacklog`);
+      const hint = PYTHON_NAMES[key]
+        ? ` (did you mean ${PYTHON_NAMES[key]}?)`
+        : '';
+      bad(
+        `unknown key "${key}"${hint}; known: maxResults, timeout, maxBacklog`,
+      );
     }
   }
   const maxResults =
@@ -77,7 +81,10 @@ export function resolveFlowConfigs(
       'maxResults and timeout are both null: the run would never end; bound it by at least one of them',
     );
   }
-  const dflt = Math.min(MAX_BACKLOG, (maxResults as number | null) ?? MAX_BACKLOG);
+  const dflt = Math.min(
+    MAX_BACKLOG,
+    (maxResults as number | null) ?? MAX_BACKLOG,
+  );
   const maxBacklog = cfg.maxBacklog === undefined ? dflt : cfg.maxBacklog;
   if (
     typeof maxBacklog !== 'number' ||

@@ -19,11 +19,19 @@ export type {
 } from './bounded-run';
 export {interpretCallbackResult} from './callback-result';
 export type {CallbackResult, Decision} from './callback-result';
-export {resolveFlowConfigs, DEFAULT_MAX_RESULTS, DEFAULT_TIMEOUT_S} from './flow-config';
+export {
+  resolveFlowConfigs,
+  DEFAULT_MAX_RESULTS,
+  DEFAULT_TIMEOUT_S,
+} from './flow-config';
 export type {FlowConfigs, ResolvedFlowConfigs} from './flow-config';
 export {createBatchingAlertStore} from './batching-store';
 export type {BatchingAlertStore, BatchingStoreOptions} from './batching-store';
-export {createHarnessPipeline, tomMapping} from './harness-pipeline';
+export {
+  createHarnessPipeline,
+  HARNESS_BATCH_BYTES,
+  tomMapping,
+} from './harness-pipeline';
 export type {HarnessPipeline, HarnessPipelineOptions} from './harness-pipeline';
 export {
   deletePullSubscription,

@@ -45,7 +45,10 @@ export function emptyCounters(): Counters {
 }
 
 /** Nearest-rank percentile of unsorted samples; null when there are none. */
-export function percentile(samples: readonly number[], p: number): number | null {
+export function percentile(
+  samples: readonly number[],
+  p: number,
+): number | null {
   if (samples.length === 0) return null;
   const sorted = [...samples].sort((a, b) => a - b);
   const rank = Math.ceil((p / 100) * sorted.length);

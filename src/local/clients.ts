@@ -37,5 +37,8 @@ export function firestoreClient(opts: ClientOptions): Firestore {
         universeDomain: 'googleapis.com',
         ignoreUndefinedProperties: true,
       })
-    : new Firestore({projectId: opts.projectId, ignoreUndefinedProperties: true});
+    : new Firestore({
+        projectId: opts.projectId,
+        ignoreUndefinedProperties: true,
+      });
 }

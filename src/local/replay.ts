@@ -69,7 +69,9 @@ export async function packetsFromPaths(
           attributes.candid = first.sourceId;
         }
       } catch (e) {
-        opts.onWarning?.(`${file}: does not decode (${errorMessage(e)}); published as is`);
+        opts.onWarning?.(
+          `${file}: does not decode (${errorMessage(e)}); published as is`,
+        );
       }
       packets.push({data, attributes, origin: file});
     }

@@ -126,7 +126,10 @@ export async function startFunction(
   );
   const pid = child.pid;
   if (pid === undefined) {
-    throw new TransientError('emulator-failed', `could not start the ${target} function`);
+    throw new TransientError(
+      'emulator-failed',
+      `could not start the ${target} function`,
+    );
   }
   const killOnExit = () => signalGroup(pid, 'SIGKILL');
   process.on('exit', killOnExit);
@@ -222,12 +225,18 @@ export async function startLocalStack(
   const [emulators, packets] = await Promise.all([
     startEmulators({pubsub: true, firestore: true}),
     packetsP.catch(e => {
-      throw new PermanentError('bad-request', `cannot read the samples: ${errorMessage(e)}`);
+      throw new PermanentError(
+        'bad-request',
+        `cannot read the samples: ${errorMessage(e)}`,
+      );
     }),
   ]);
   if (!packets.length) {
     await emulators.stop();
-    throw new PermanentError('bad-request', `no packets found in ${opts.samples?.join(', ')}`);
+    throw new PermanentError(
+      'bad-request',
+      `no packets found in ${opts.samples?.join(', ')}`,
+    );
   }
   const cleanups: Array<() => Promise<unknown>> = [() => emulators.stop()];
   const stopAll = async () => {
@@ -296,8 +305,13 @@ async function wire(
   const functionUrl = `http://${LOOPBACK}:${ingest.port}/`;
 
   const pubsub = pubsubClient({projectId: STACK_PROJECT, host: pubsubHost});
-  const firestore = firestoreClient({projectId: STACK_PROJECT, host: firestoreHost});
-  cleanups.push(() => Promise.allSettled([pubsub.close(), firestore.terminate()]));
+  const firestore = firestoreClient({
+    projectId: STACK_PROJECT,
+    host: firestoreHost,
+  });
+  cleanups.push(() =>
+    Promise.allSettled([pubsub.close(), firestore.terminate()]),
+  );
   const topicName = `projects/${PITTGOOGLE_PROJECT}/topics/${LOOP_NAME}`;
   const topic = pubsub.topic(topicName);
   const [topicExists] = await topic.exists();
