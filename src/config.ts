@@ -26,7 +26,37 @@ export interface Config {
   filterCacheTtlMs: number;
   /** Minimum severity of log lines. */
   logLevel: Severity;
+
+  // --- the manage function (subscriptions it creates) ---
+  /** URL of the ingest function (INGEST_URL); push endpoint = `{ingestUrl}?subscription={name}`. */
+  ingestUrl: string | undefined;
+  /** Service account of OIDC push authentication (PUSH_SERVICE_ACCOUNT); unset: push without OIDC (emulator). */
+  pushServiceAccount: string | undefined;
+  /** Full path of the dead-letter topic (DEAD_LETTER_TOPIC; a short name is taken in `projectId`). */
+  deadLetterTopic: string | undefined;
+  /** Deliveries before dead-lettering (MAX_DELIVERY_ATTEMPTS, 5..100, default 10). */
+  maxDeliveryAttempts: number;
+  /** Ack deadline of created subscriptions (ACK_DEADLINE_SECONDS, 10..600, default 600). */
+  ackDeadlineSeconds: number;
+  /** Retry policy backoff (RETRY_MIN_BACKOFF_SECONDS default 10, RETRY_MAX_BACKOFF_SECONDS default 600; 0..600). */
+  retryMinBackoffSeconds: number;
+  retryMaxBackoffSeconds: number;
+  /** Days without activity before a subscription expires (SUBSCRIPTION_EXPIRATION_DAYS, 1..365, 0 = never; default 31 like tom_pittgoogle). */
+  subscriptionExpirationDays: number;
+  /** Keep acknowledged messages so that seek can replay them (RETAIN_ACKED_MESSAGES, default false). */
+  retainAckedMessages: boolean;
+  /** How long a subscription retains messages (MESSAGE_RETENTION_SECONDS, 600..604800, default 604800). */
+  messageRetentionSeconds: number;
+  /** Caller emails allowed by the manage function's own ID-token check (AUTH_ALLOWED_EMAILS, comma list; empty: check off). */
+  authAllowedEmails: string[];
+  /** Accepted ID-token audiences (AUTH_AUDIENCES, comma list; empty: the function's own URL and the gcloud CLI's client id). */
+  authAudiences: string[];
+  /** Where the token-signing certificates come from (AUTH_CERTS_URL: JWKS or PEM map JSON; default Google's). */
+  authCertsUrl: string;
 }
+
+/** Google's OAuth2 signing keys (JWKS). */
+export const GOOGLE_CERTS_URL = 'https://www.googleapis.com/oauth2/v3/certs';
 
 type Env = Record<string, string | undefined>;
 
@@ -71,6 +101,72 @@ function name(env: Env, key: string, dflt: string): string {
   return v;
 }
 
+function list(env: Env, key: string): string[] {
+  return (env[key] ?? '')
+    .split(',')
+    .map(s => s.trim())
+    .filter(Boolean);
+}
+
+function url(env: Env, key: string): string | undefined {
+  const v = env[key];
+  if (v === undefined || v === '') return undefined;
+  let u: URL;
+  try {
+    u = new URL(v);
+  } catch {
+    throw new PermanentError('bad-config', `${key} is not a URL: "${v}"`);
+  }
+  if (u.protocol !== 'https:' && u.protocol !== 'http:') {
+    throw new PermanentError(
+      'bad-config',
+      `${key} must be an http(s) URL, got "${v}"`,
+    );
+  }
+  if (u.search || u.hash) {
+    throw new PermanentError(
+      'bad-config',
+      `${key} must not have a query or fragment, got "${v}"`,
+    );
+  }
+  return v;
+}
+
+const EMAIL = /^[^@\s,]+@[^@\s,]+\.[^@\s,]+$/;
+
+function emails(env: Env, key: string): string[] {
+  const all = list(env, key).map(e => e.toLowerCase());
+  const bad = all.find(e => !EMAIL.test(e));
+  if (bad) {
+    throw new PermanentError(
+      'bad-config',
+      `${key} must be a comma list of emails, got "${bad}"`,
+    );
+  }
+  return all;
+}
+
+function topicPath(
+  env: Env,
+  key: string,
+  projectId: string,
+): string | undefined {
+  const v = env[key];
+  if (v === undefined || v === '') return undefined;
+  const full = v.includes('/') ? v : `projects/${projectId}/topics/${v}`;
+  if (
+    !/^projects\/[a-z][a-z0-9.:-]{3,62}\/topics\/[A-Za-z][A-Za-z0-9\-_.~+%]{2,254}$/.test(
+      full,
+    )
+  ) {
+    throw new PermanentError(
+      'bad-config',
+      `${key} must be a topic name or projects/P/topics/T, got "${v}"`,
+    );
+  }
+  return full;
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const level = env.LOG_LEVEL ? parseSeverity(env.LOG_LEVEL) : 'INFO';
   if (!level) {
@@ -79,12 +175,13 @@ export function loadConfig(env: Env = process.env): Config {
       `LOG_LEVEL is not a severity: "${env.LOG_LEVEL}"`,
     );
   }
+  const projectId =
+    env.GOOGLE_CLOUD_PROJECT ||
+    env.GCLOUD_PROJECT ||
+    env.GCP_PROJECT ||
+    'local-project';
   return {
-    projectId:
-      env.GOOGLE_CLOUD_PROJECT ||
-      env.GCLOUD_PROJECT ||
-      env.GCP_PROJECT ||
-      'local-project',
+    projectId,
     pittGoogleProject: env.PITTGOOGLE_PROJECT || 'ardent-cycling-243415',
     alertsCollection: name(env, 'ALERTS_COLLECTION', 'alerts'),
     quarantineCollection: name(env, 'QUARANTINE_COLLECTION', 'quarantine'),
@@ -97,5 +194,30 @@ export function loadConfig(env: Env = process.env): Config {
     schemaSource: env.SCHEMA_SOURCE || undefined,
     filterCacheTtlMs: int(env, 'FILTER_CACHE_TTL_MS', 5000, 0, 3_600_000),
     logLevel: level,
+    ingestUrl: url(env, 'INGEST_URL'),
+    pushServiceAccount: env.PUSH_SERVICE_ACCOUNT || undefined,
+    deadLetterTopic: topicPath(env, 'DEAD_LETTER_TOPIC', projectId),
+    maxDeliveryAttempts: int(env, 'MAX_DELIVERY_ATTEMPTS', 10, 5, 100),
+    ackDeadlineSeconds: int(env, 'ACK_DEADLINE_SECONDS', 600, 10, 600),
+    retryMinBackoffSeconds: int(env, 'RETRY_MIN_BACKOFF_SECONDS', 10, 0, 600),
+    retryMaxBackoffSeconds: int(env, 'RETRY_MAX_BACKOFF_SECONDS', 600, 0, 600),
+    subscriptionExpirationDays: int(
+      env,
+      'SUBSCRIPTION_EXPIRATION_DAYS',
+      31,
+      0,
+      365,
+    ),
+    retainAckedMessages: bool(env, 'RETAIN_ACKED_MESSAGES', false),
+    messageRetentionSeconds: int(
+      env,
+      'MESSAGE_RETENTION_SECONDS',
+      604800,
+      600,
+      604800,
+    ),
+    authAllowedEmails: emails(env, 'AUTH_ALLOWED_EMAILS'),
+    authAudiences: list(env, 'AUTH_AUDIENCES'),
+    authCertsUrl: url(env, 'AUTH_CERTS_URL') ?? GOOGLE_CERTS_URL,
   };
 }

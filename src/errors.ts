@@ -27,6 +27,14 @@ export type ReasonCode =
   | 'invalid-filter'
   | 'invalid-name'
   | 'bad-config'
+  // management API (HTTP status in src/functions/manage.ts)
+  | 'not-found'
+  | 'conflict'
+  | 'method-not-allowed'
+  | 'unauthenticated'
+  | 'forbidden'
+  | 'pubsub-unavailable'
+  | 'pubsub-rejected'
   // storage
   | 'store-unavailable'
   | 'store-rejected'

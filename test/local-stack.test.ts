@@ -77,8 +77,10 @@ describe('pittgoogle start (local stack)', () => {
       pubsub: pgid('Pub/Sub emulator'),
       firestore: pgid('Firestore emulator'),
       ingest: pgid('ingest function'),
+      manage: pgid('manage function'),
     };
     const ports = [
+      port('manage function'),
       port('Pub/Sub emulator'),
       port('Firestore emulator'),
       port('ingest function'),
@@ -88,13 +90,18 @@ describe('pittgoogle start (local stack)', () => {
       /npx pittgoogle query --firestore-host 127\.0\.0\.1:\d+ --project local-project --subscription ztf-loop/,
     );
     assert.match(stdout, /filter\s+classtar_gt_lt=gt, classtar_threshold=0\.5/);
+    // Created through the management function (PUT /subscriptions/ztf-loop).
+    assert.match(
+      stdout,
+      /subscription\s+ztf-loop in project local-project: created subscription ztf-loop on projects\/ardent-cycling-243415\/topics\/ztf-loop/,
+    );
     for (const g of Object.values(groups))
       assert.ok(groupMembers(g).length > 0);
 
     child.kill('SIGINT');
     const code = await exited;
     assert.equal(code, 0, stderr);
-    assert.match(stdout, /stopped: emulators and function are down/);
+    assert.match(stdout, /stopped: emulators and functions are down/);
     assert.match(stdout, /\[\d+s\] published \d+ stored [1-9]\d* /);
     for (const [what, g] of Object.entries(groups)) {
       assert.deepEqual(groupMembers(g), [], `${what}: no process left`);

@@ -7,6 +7,7 @@ import {registerFilterCommand} from './filter-command';
 import {registerPublishCommand} from './publish-command';
 import {registerQueryCommand} from './query-command';
 import {registerStartCommand} from './start-command';
+import {registerSubscriptionsCommand} from './subscriptions-command';
 
 export const COMMANDS: RegisterCommand[] = [
   registerStartCommand,
@@ -15,4 +16,5 @@ export const COMMANDS: RegisterCommand[] = [
   registerQueryCommand,
   registerDecodeCommand,
   registerFilterCommand,
+  registerSubscriptionsCommand,
 ];

@@ -30,7 +30,8 @@ export interface StartOptions {
 const HELP_AFTER = `
 Starts the Pub/Sub and Firestore emulators on free ports, creates the topic
 projects/ardent-cycling-243415/topics/ztf-loop, serves the ingest function with
-the functions framework, creates the push subscription ztf-loop with a stored
+the functions framework together with the manage function, creates the push
+subscription ztf-loop through it (PUT /subscriptions/ztf-loop) with a stored
 filter (default, in tom_pittgoogle's form: classtar_gt_lt=gt,
 classtar_threshold=0.5, i.e. classtar >= 0.5), and replays packets at about one
 a second, like ztf-loop: the files given with --samples, or generated real-size
@@ -75,7 +76,9 @@ export async function runStart(opts: StartOptions, io: CliIo): Promise<number> {
       process.exit(130);
     }
     interrupted = true;
-    io.err(`${signal}: stopping the replay, the function and the emulators...`);
+    io.err(
+      `${signal}: stopping the replay, the functions and the emulators...`,
+    );
     resolveStop();
   };
   process.on('SIGINT', onSignal);
@@ -83,7 +86,7 @@ export async function runStart(opts: StartOptions, io: CliIo): Promise<number> {
 
   const t0 = Date.now();
   io.out(
-    'starting the Pub/Sub and Firestore emulators and the ingest function...',
+    'starting the Pub/Sub and Firestore emulators and the ingest and manage functions...',
   );
   try {
     stack = await startLocalStack({
@@ -112,12 +115,14 @@ export async function runStart(opts: StartOptions, io: CliIo): Promise<number> {
     `  Pub/Sub emulator    ${s.pubsubHost} (process group ${s.pids.pubsub})`,
     `  Firestore emulator  ${s.firestoreHost} (process group ${s.pids.firestore})`,
     `  ingest function     ${s.functionUrl} (process group ${s.pids.ingest})`,
+    `  manage function     ${s.manageUrl} (process group ${s.pids.manage})`,
     `  topic               ${s.topic}`,
-    `  subscription        ${s.subscription} in project ${s.projectId} (push to the ingest function)`,
+    `  subscription        ${s.subscription} in project ${s.projectId}: ${s.touchMessage}`,
     `  filter              ${filterText} → ${JSON.stringify(s.filter)}`,
     `  replay              ${opts.samples?.length ? opts.samples.join(', ') : `${generate} generated ZTF packets`} at ${rate}/s${opts.loop ? ', looping' : ''}`,
     'Query the stored alerts from another terminal:',
     `  npx pittgoogle query --firestore-host ${s.firestoreHost} --project ${s.projectId} --subscription ${s.subscription}`,
+    `  curl -s ${s.manageUrl}subscriptions/${s.subscription}     # the subscription, its filter and counts`,
     'Ctrl-C stops everything.',
   ];
   for (const l of lines) io.out(l);
@@ -135,7 +140,7 @@ export async function runStart(opts: StartOptions, io: CliIo): Promise<number> {
   clearInterval(timer);
   summary();
   await s.stop();
-  io.out('stopped: emulators and function are down');
+  io.out('stopped: emulators and functions are down');
   process.removeListener('SIGINT', onSignal);
   process.removeListener('SIGTERM', onSignal);
   return 0;

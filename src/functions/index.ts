@@ -11,6 +11,7 @@ import {loadConfig} from '../config';
 import {createLogger} from '../log';
 import {createFirestore, createIngestContext} from './context';
 import {createIngestHandler} from './ingest';
+import {createManageContext, createManageHandler} from './manage';
 
 let ingestHandler: ReturnType<typeof createIngestHandler> | undefined;
 
@@ -32,3 +33,21 @@ function getIngestHandler() {
 }
 
 ff.http('ingest', (req, res) => getIngestHandler()(req, res));
+
+let manageHandler: ReturnType<typeof createManageHandler> | undefined;
+
+function getManageHandler() {
+  if (!manageHandler) {
+    const config = loadConfig();
+    const log = createLogger({
+      minSeverity: config.logLevel,
+      fields: {function: 'manage'},
+    });
+    manageHandler = createManageHandler(
+      createManageContext(config, createFirestore(config), log),
+    );
+  }
+  return manageHandler;
+}
+
+ff.http('manage', (req, res) => getManageHandler()(req, res));

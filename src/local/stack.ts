@@ -1,8 +1,9 @@
 /**
  * The whole job on one machine (`npm start`): both emulators on free ports,
  * the Pitt-Google-like topic `ztf-loop` in project `ardent-cycling-243415`,
- * the ingest function served by the real functions framework, a push
- * subscription with a stored default filter, and a replay of real-size
+ * the ingest and management functions served by the real functions
+ * framework, a push subscription with a stored default filter created
+ * through the management API (PUT /subscriptions/ztf-loop), and a replay of real-size
  * packets at about one a second, like `ztf-loop`. Stored alerts are watched
  * with a Firestore listener; the function's JSON log lines give the running
  * outcome counts. `stop()` ends everything: the replay, the function's
@@ -12,12 +13,8 @@
 import {ChildProcess, spawn} from 'node:child_process';
 import * as path from 'node:path';
 
-import type {Firestore} from '@google-cloud/firestore';
-import type {PubSub} from '@google-cloud/pubsub';
-
 import {errorMessage, PermanentError, TransientError} from '../errors';
 import {fromPythonForm, MaybeFilter, validateFilter} from '../filter';
-import {createSubscriptionStore} from '../store/subscription-store';
 import {firestoreClient, pubsubClient} from './clients';
 import {RunningEmulators, startEmulators} from './emulators';
 import {findFreePort, httpStatus, LOOPBACK} from './ports';
@@ -75,8 +72,12 @@ export interface LocalStack {
   topic: string;
   subscription: string;
   filter: MaybeFilter;
-  /** Process groups (emulators, function), for checks that nothing is left. */
-  pids: {pubsub: number; firestore: number; ingest: number};
+  /** Base URL of the management function (the subscriptions REST API). */
+  manageUrl: string;
+  /** What the management function answered to the touch of the subscription. */
+  touchMessage: string;
+  /** Process groups (emulators, functions), for checks that nothing is left. */
+  pids: {pubsub: number; firestore: number; ingest: number; manage: number};
   counts(): StackCounts;
   /** Resolves when the replay ended (never with loop, until stop()). */
   replayDone: Promise<number>;
@@ -101,9 +102,10 @@ export async function startFunction(
   target: 'ingest' | 'manage',
   env: Record<string, string>,
   onLine: (line: string) => void,
-  timeoutMs = 30_000,
+  opts: {port?: number; timeoutMs?: number} = {},
 ): Promise<FunctionProcess> {
-  const port = await findFreePort();
+  const port = opts.port ?? (await findFreePort());
+  const timeoutMs = opts.timeoutMs ?? 30_000;
   // The package's bin script (its `exports` do not expose it): run with this
   // very node (Node 22), not whatever `node` the shebang would find.
   const main = path.join(
@@ -175,41 +177,46 @@ export async function startFunction(
 }
 
 export interface LoopSubscriptionContext {
-  pubsub: PubSub;
-  firestore: Firestore;
-  topic: string;
+  /** Base URL of the manage function. */
+  manageUrl: string;
   name: string;
-  pushEndpoint: string;
-  filter: MaybeFilter;
+  /** The touch body's filter part: tom_pittgoogle's form, or {filter}. */
+  body: Record<string, unknown>;
 }
 
 /**
- * Creates the push subscription to the ingest function and stores its
- * filter. The one place to switch to the management function's API
- * (PUT /subscriptions/NAME) once it exists.
+ * Creates (touches) the push subscription to the ingest function, with its
+ * stored filter, through the management function: PUT /subscriptions/NAME.
+ * Returns the function's message.
  */
 export async function createLoopSubscription(
   ctx: LoopSubscriptionContext,
-): Promise<void> {
-  const filter = validateFilter(ctx.filter);
-  const store = createSubscriptionStore(ctx.firestore, {
-    subscriptionsCollection: 'subscriptions',
-  });
-  // The filter first: the first push must find it.
-  await store.put({
-    name: ctx.name,
-    topic: ctx.topic,
-    filter,
-    serverFilter: '',
-    settings: {pushEndpoint: ctx.pushEndpoint, ackDeadlineSeconds: 60},
-  });
-  const [exists] = await ctx.pubsub.subscription(ctx.name).exists();
-  if (!exists) {
-    await ctx.pubsub.topic(ctx.topic).createSubscription(ctx.name, {
-      pushConfig: {pushEndpoint: ctx.pushEndpoint},
-      ackDeadlineSeconds: 60,
+): Promise<string> {
+  const url = new URL(
+    `subscriptions/${encodeURIComponent(ctx.name)}`,
+    ctx.manageUrl,
+  );
+  let res: Response;
+  try {
+    res = await fetch(url, {
+      method: 'PUT',
+      headers: {'Content-Type': 'application/json'},
+      body: JSON.stringify(ctx.body),
     });
+  } catch (e) {
+    throw new TransientError(
+      'emulator-failed',
+      `manage function unreachable at ${url}: ${errorMessage(e)}`,
+    );
   }
+  const text = await res.text();
+  if (res.status !== 200 && res.status !== 201) {
+    throw new TransientError(
+      'emulator-failed',
+      `PUT ${url.pathname} answered ${res.status}: ${text.slice(0, 500)}`,
+    );
+  }
+  return (JSON.parse(text) as {message?: string}).message ?? '';
 }
 
 export async function startLocalStack(
@@ -289,20 +296,33 @@ async function wire(
       // not a log line
     }
   };
-  const ingest = await startFunction(
-    'ingest',
-    {
-      FIRESTORE_EMULATOR_HOST: firestoreHost,
-      PUBSUB_EMULATOR_HOST: pubsubHost,
-      GOOGLE_CLOUD_PROJECT: STACK_PROJECT,
-      PITTGOOGLE_PROJECT,
-      LOG_LEVEL: 'INFO',
-      FILTER_CACHE_TTL_MS: '2000',
-    },
-    onLine,
+  const env = {
+    FIRESTORE_EMULATOR_HOST: firestoreHost,
+    PUBSUB_EMULATOR_HOST: pubsubHost,
+    GOOGLE_CLOUD_PROJECT: STACK_PROJECT,
+    PITTGOOGLE_PROJECT,
+    LOG_LEVEL: 'INFO',
+    FILTER_CACHE_TTL_MS: '2000',
+  };
+  const ingestPort = await findFreePort();
+  const functionUrl = `http://${LOOPBACK}:${ingestPort}/`;
+  const started = await Promise.allSettled([
+    startFunction('ingest', env, onLine, {port: ingestPort}),
+    // Locally: no ID-token check (AUTH_ALLOWED_EMAILS unset), no OIDC push auth.
+    startFunction(
+      'manage',
+      {...env, INGEST_URL: functionUrl, ACK_DEADLINE_SECONDS: '60'},
+      () => {},
+    ),
+  ]);
+  for (const r of started) {
+    if (r.status === 'fulfilled') cleanups.push(() => r.value.stop());
+  }
+  for (const r of started) if (r.status === 'rejected') throw r.reason;
+  const [ingest, manage] = started.map(
+    r => (r as PromiseFulfilledResult<FunctionProcess>).value,
   );
-  cleanups.push(() => ingest.stop());
-  const functionUrl = `http://${LOOPBACK}:${ingest.port}/`;
+  const manageUrl = `http://${LOOPBACK}:${manage.port}/`;
 
   const pubsub = pubsubClient({projectId: STACK_PROJECT, host: pubsubHost});
   const firestore = firestoreClient({
@@ -316,13 +336,10 @@ async function wire(
   const topic = pubsub.topic(topicName);
   const [topicExists] = await topic.exists();
   if (!topicExists) await topic.create();
-  await createLoopSubscription({
-    pubsub,
-    firestore,
-    topic: topicName,
+  const touchMessage = await createLoopSubscription({
+    manageUrl,
     name: LOOP_NAME,
-    pushEndpoint: `${functionUrl}?subscription=${LOOP_NAME}`,
-    filter,
+    body: opts.filter === undefined ? {...DEFAULT_PYTHON_FILTER} : {filter},
   });
 
   const unsubscribe = firestore
@@ -372,10 +389,13 @@ async function wire(
     topic: topicName,
     subscription: LOOP_NAME,
     filter,
+    manageUrl,
+    touchMessage,
     pids: {
       pubsub: emulators.pubsub!.pid,
       firestore: emulators.firestore!.pid,
       ingest: ingest.child.pid!,
+      manage: manage.child.pid!,
     },
     counts: () => ({...counts}),
     replayDone,
