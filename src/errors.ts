@@ -42,6 +42,11 @@ export type ReasonCode =
   // local tooling (emulators)
   | 'emulator-missing'
   | 'emulator-failed'
+  // pull harness
+  | 'bad-flow-config'
+  | 'topic-not-found'
+  | 'pull-failed'
+  | 'callback-failed'
   | 'internal';
 
 export class AlertError extends Error {

@@ -2,10 +2,18 @@
 
 import {RegisterCommand} from './command';
 import {registerDecodeCommand} from './decode-command';
+import {registerFetchCommand} from './fetch-command';
 import {registerFilterCommand} from './filter-command';
+import {registerPublishCommand} from './publish-command';
+import {registerQueryCommand} from './query-command';
+import {registerStartCommand} from './start-command';
 import {registerSubscriptionsCommand} from './subscriptions-command';
 
 export const COMMANDS: RegisterCommand[] = [
+  registerStartCommand,
+  registerFetchCommand,
+  registerPublishCommand,
+  registerQueryCommand,
   registerDecodeCommand,
   registerFilterCommand,
   registerSubscriptionsCommand,

@@ -1,0 +1,42 @@
+/** The bounded streaming-pull harness (tom_pittgoogle's ConsumerStreamPython). */
+
+export {ConsumerStream} from './consumer-stream';
+export type {
+  ConsumerStreamOptions,
+  MessageMetadata,
+  SendData,
+  StreamAlertsOptions,
+  UserCallback,
+  WithMetadata,
+} from './consumer-stream';
+export {runBounded} from './bounded-run';
+export type {
+  BoundedRunResult,
+  Handled,
+  MessageHandler,
+  MessageSource,
+  SourceMessage,
+} from './bounded-run';
+export {interpretCallbackResult} from './callback-result';
+export type {CallbackResult, Decision} from './callback-result';
+export {
+  resolveFlowConfigs,
+  DEFAULT_MAX_RESULTS,
+  DEFAULT_TIMEOUT_S,
+} from './flow-config';
+export type {FlowConfigs, ResolvedFlowConfigs} from './flow-config';
+export {createBatchingAlertStore} from './batching-store';
+export type {BatchingAlertStore, BatchingStoreOptions} from './batching-store';
+export {
+  createHarnessPipeline,
+  HARNESS_BATCH_BYTES,
+  tomMapping,
+} from './harness-pipeline';
+export type {HarnessPipeline, HarnessPipelineOptions} from './harness-pipeline';
+export {
+  deletePullSubscription,
+  touchPullSubscription,
+  topicPath,
+} from './pull-subscription';
+export {percentile, progressLine, summaryTable} from './run-summary';
+export type {RunSummary, StopReason} from './run-summary';

@@ -1,0 +1,404 @@
+/**
+ * The whole job on one machine (`npm start`): both emulators on free ports,
+ * the Pitt-Google-like topic `ztf-loop` in project `ardent-cycling-243415`,
+ * the ingest and management functions served by the real functions
+ * framework, a push subscription with a stored default filter created
+ * through the management API (PUT /subscriptions/ztf-loop), and a replay of real-size
+ * packets at about one a second, like `ztf-loop`. Stored alerts are watched
+ * with a Firestore listener; the function's JSON log lines give the running
+ * outcome counts. `stop()` ends everything: the replay, the function's
+ * process group and the emulators' (no Java process left behind).
+ */
+
+import {ChildProcess, spawn} from 'node:child_process';
+import * as path from 'node:path';
+
+import {errorMessage, PermanentError, TransientError} from '../errors';
+import {fromPythonForm, MaybeFilter, validateFilter} from '../filter';
+import {firestoreClient, pubsubClient} from './clients';
+import {RunningEmulators, startEmulators} from './emulators';
+import {findFreePort, httpStatus, LOOPBACK} from './ports';
+import {killGroup, signalGroup} from './process-group';
+import {generatedPackets, Packet, packetsFromPaths, replay} from './replay';
+
+export const STACK_PROJECT = 'local-project';
+export const PITTGOOGLE_PROJECT = 'ardent-cycling-243415';
+export const LOOP_NAME = 'ztf-loop';
+
+/** tom_pittgoogle's form: classtar >= 0.5 (point-like sources); null classtar fails. */
+export const DEFAULT_PYTHON_FILTER = {
+  classtar_threshold: 0.5,
+  classtar_gt_lt: 'gt',
+} as const;
+
+export interface StoredAlertEvent {
+  objectId: string;
+  sourceId: string;
+  band: string | null;
+  mag: number | null;
+  classtar: number | null;
+  publishTime: string | null;
+}
+
+export interface StackCounts {
+  published: number;
+  stored: number;
+  duplicate: number;
+  filtered: number;
+  quarantined: number;
+  retried: number;
+}
+
+export interface StackOptions {
+  /** Directory (or files) of packets to replay; default: generated ZTF-like packets. */
+  samples?: string[];
+  /** Generated packets when no samples are given. Default 20. */
+  generate?: number;
+  /** Messages per second. Default 1 (like ztf-loop). */
+  rate?: number;
+  /** Stored filter of the subscription (validated). Default: classtar >= 0.5. */
+  filter?: MaybeFilter;
+  /** Start again after the last packet. Default true. */
+  loop?: boolean;
+  onStored?: (e: StoredAlertEvent) => void;
+  onWarning?: (message: string) => void;
+}
+
+export interface LocalStack {
+  pubsubHost: string;
+  firestoreHost: string;
+  functionUrl: string;
+  projectId: string;
+  topic: string;
+  subscription: string;
+  filter: MaybeFilter;
+  /** Base URL of the management function (the subscriptions REST API). */
+  manageUrl: string;
+  /** What the management function answered to the touch of the subscription. */
+  touchMessage: string;
+  /** Process groups (emulators, functions), for checks that nothing is left. */
+  pids: {pubsub: number; firestore: number; ingest: number; manage: number};
+  counts(): StackCounts;
+  /** Resolves when the replay ended (never with loop, until stop()). */
+  replayDone: Promise<number>;
+  stop(): Promise<void>;
+}
+
+/** The project's root (build/src/local → ../../..). */
+function buildRoot(): string {
+  return path.join(__dirname, '..', '..');
+}
+
+const sleep = (ms: number) => new Promise(r => setTimeout(r, ms));
+
+interface FunctionProcess {
+  child: ChildProcess;
+  port: number;
+  stop(): Promise<void>;
+}
+
+/** Serves build/src/functions/index.js with the functions framework, in its own process group. */
+export async function startFunction(
+  target: 'ingest' | 'manage',
+  env: Record<string, string>,
+  onLine: (line: string) => void,
+  opts: {port?: number; timeoutMs?: number} = {},
+): Promise<FunctionProcess> {
+  const port = opts.port ?? (await findFreePort());
+  const timeoutMs = opts.timeoutMs ?? 30_000;
+  // The package's bin script (its `exports` do not expose it): run with this
+  // very node (Node 22), not whatever `node` the shebang would find.
+  const main = path.join(
+    path.dirname(require.resolve('@google-cloud/functions-framework')),
+    'main.js',
+  );
+  const child = spawn(
+    process.execPath,
+    [
+      main,
+      `--target=${target}`,
+      `--source=${path.join(buildRoot(), 'src', 'functions', 'index.js')}`,
+      `--port=${port}`,
+    ],
+    {
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: {...process.env, ...env, PORT: String(port)},
+    },
+  );
+  const pid = child.pid;
+  if (pid === undefined) {
+    throw new TransientError(
+      'emulator-failed',
+      `could not start the ${target} function`,
+    );
+  }
+  const killOnExit = () => signalGroup(pid, 'SIGKILL');
+  process.on('exit', killOnExit);
+  let buffer = '';
+  let output = '';
+  const onData = (chunk: Buffer) => {
+    output = (output + chunk.toString('utf8')).slice(-8192);
+    buffer += chunk.toString('utf8');
+    let i;
+    while ((i = buffer.indexOf('\n')) >= 0) {
+      onLine(buffer.slice(0, i));
+      buffer = buffer.slice(i + 1);
+    }
+  };
+  child.stdout?.on('data', onData);
+  child.stderr?.on('data', onData);
+  let exited = false;
+  child.once('exit', () => (exited = true));
+  let stopping: Promise<void> | undefined;
+  const fn: FunctionProcess = {
+    child,
+    port,
+    stop: () => {
+      stopping ??= (async () => {
+        await killGroup(pid, 3000);
+        process.removeListener('exit', killOnExit);
+      })();
+      return stopping;
+    },
+  };
+  const deadline = Date.now() + timeoutMs;
+  while ((await httpStatus(port, LOOPBACK, 500)) === undefined) {
+    if (exited || Date.now() > deadline) {
+      await fn.stop();
+      throw new TransientError(
+        'emulator-failed',
+        `the ${target} function did not start on port ${port}:\n${output.trim().split('\n').slice(-20).join('\n')}`,
+      );
+    }
+    await sleep(100);
+  }
+  return fn;
+}
+
+export interface LoopSubscriptionContext {
+  /** Base URL of the manage function. */
+  manageUrl: string;
+  name: string;
+  /** The touch body's filter part: tom_pittgoogle's form, or {filter}. */
+  body: Record<string, unknown>;
+}
+
+/**
+ * Creates (touches) the push subscription to the ingest function, with its
+ * stored filter, through the management function: PUT /subscriptions/NAME.
+ * Returns the function's message.
+ */
+export async function createLoopSubscription(
+  ctx: LoopSubscriptionContext,
+): Promise<string> {
+  const url = new URL(
+    `subscriptions/${encodeURIComponent(ctx.name)}`,
+    ctx.manageUrl,
+  );
+  let res: Response;
+  try {
+    res = await fetch(url, {
+      method: 'PUT',
+      headers: {'Content-Type': 'application/json'},
+      body: JSON.stringify(ctx.body),
+    });
+  } catch (e) {
+    throw new TransientError(
+      'emulator-failed',
+      `manage function unreachable at ${url}: ${errorMessage(e)}`,
+    );
+  }
+  const text = await res.text();
+  if (res.status !== 200 && res.status !== 201) {
+    throw new TransientError(
+      'emulator-failed',
+      `PUT ${url.pathname} answered ${res.status}: ${text.slice(0, 500)}`,
+    );
+  }
+  return (JSON.parse(text) as {message?: string}).message ?? '';
+}
+
+export async function startLocalStack(
+  opts: StackOptions = {},
+): Promise<LocalStack> {
+  const filter =
+    opts.filter === undefined
+      ? fromPythonForm(DEFAULT_PYTHON_FILTER)
+      : validateFilter(opts.filter);
+  const packetsP: Promise<Packet[]> = opts.samples?.length
+    ? packetsFromPaths(opts.samples, {onWarning: opts.onWarning})
+    : Promise.resolve(generatedPackets(opts.generate ?? 20));
+  const [emulators, packets] = await Promise.all([
+    startEmulators({pubsub: true, firestore: true}),
+    packetsP.catch(e => {
+      throw new PermanentError(
+        'bad-request',
+        `cannot read the samples: ${errorMessage(e)}`,
+      );
+    }),
+  ]);
+  if (!packets.length) {
+    await emulators.stop();
+    throw new PermanentError(
+      'bad-request',
+      `no packets found in ${opts.samples?.join(', ')}`,
+    );
+  }
+  const cleanups: Array<() => Promise<unknown>> = [() => emulators.stop()];
+  const stopAll = async () => {
+    for (const c of cleanups.splice(0).reverse()) {
+      await c().catch(e => opts.onWarning?.(`stopping: ${errorMessage(e)}`));
+    }
+  };
+  try {
+    return await wire(emulators, packets, filter, opts, cleanups, stopAll);
+  } catch (e) {
+    await stopAll();
+    throw e;
+  }
+}
+
+async function wire(
+  emulators: RunningEmulators,
+  packets: Packet[],
+  filter: MaybeFilter,
+  opts: StackOptions,
+  cleanups: Array<() => Promise<unknown>>,
+  stopAll: () => Promise<void>,
+): Promise<LocalStack> {
+  const pubsubHost = emulators.pubsub!.host;
+  const firestoreHost = emulators.firestore!.host;
+  const counts: StackCounts = {
+    published: 0,
+    stored: 0,
+    duplicate: 0,
+    filtered: 0,
+    quarantined: 0,
+    retried: 0,
+  };
+  const onLine = (line: string) => {
+    if (!line.startsWith('{')) return;
+    try {
+      const entry = JSON.parse(line) as {outcome?: string};
+      switch (entry.outcome) {
+        case 'stored':
+        case 'duplicate':
+        case 'filtered':
+        case 'quarantined':
+          counts[entry.outcome]++;
+          break;
+        case 'retry':
+          counts.retried++;
+          break;
+      }
+    } catch {
+      // not a log line
+    }
+  };
+  const env = {
+    FIRESTORE_EMULATOR_HOST: firestoreHost,
+    PUBSUB_EMULATOR_HOST: pubsubHost,
+    GOOGLE_CLOUD_PROJECT: STACK_PROJECT,
+    PITTGOOGLE_PROJECT,
+    LOG_LEVEL: 'INFO',
+    FILTER_CACHE_TTL_MS: '2000',
+  };
+  const ingestPort = await findFreePort();
+  const functionUrl = `http://${LOOPBACK}:${ingestPort}/`;
+  const started = await Promise.allSettled([
+    startFunction('ingest', env, onLine, {port: ingestPort}),
+    // Locally: no ID-token check (AUTH_ALLOWED_EMAILS unset), no OIDC push auth.
+    startFunction(
+      'manage',
+      {...env, INGEST_URL: functionUrl, ACK_DEADLINE_SECONDS: '60'},
+      () => {},
+    ),
+  ]);
+  for (const r of started) {
+    if (r.status === 'fulfilled') cleanups.push(() => r.value.stop());
+  }
+  for (const r of started) if (r.status === 'rejected') throw r.reason;
+  const [ingest, manage] = started.map(
+    r => (r as PromiseFulfilledResult<FunctionProcess>).value,
+  );
+  const manageUrl = `http://${LOOPBACK}:${manage.port}/`;
+
+  const pubsub = pubsubClient({projectId: STACK_PROJECT, host: pubsubHost});
+  const firestore = firestoreClient({
+    projectId: STACK_PROJECT,
+    host: firestoreHost,
+  });
+  cleanups.push(() =>
+    Promise.allSettled([pubsub.close(), firestore.terminate()]),
+  );
+  const topicName = `projects/${PITTGOOGLE_PROJECT}/topics/${LOOP_NAME}`;
+  const topic = pubsub.topic(topicName);
+  const [topicExists] = await topic.exists();
+  if (!topicExists) await topic.create();
+  const touchMessage = await createLoopSubscription({
+    manageUrl,
+    name: LOOP_NAME,
+    body: opts.filter === undefined ? {...DEFAULT_PYTHON_FILTER} : {filter},
+  });
+
+  const unsubscribe = firestore
+    .collection('subscriptions')
+    .doc(LOOP_NAME)
+    .collection('alerts')
+    .onSnapshot(
+      snap => {
+        for (const change of snap.docChanges()) {
+          if (change.type !== 'added') continue;
+          const d = change.doc.data();
+          const pt = d.publishTime as {toDate?: () => Date} | null;
+          opts.onStored?.({
+            objectId: String(d.objectId),
+            sourceId: change.doc.id,
+            band: (d.band as string | null) ?? null,
+            mag: (d.mag as number | null) ?? null,
+            classtar: (d.classtar as number | null) ?? null,
+            publishTime: pt?.toDate ? pt.toDate().toISOString() : null,
+          });
+        }
+      },
+      e => opts.onWarning?.(`alert listener: ${errorMessage(e)}`),
+    );
+  cleanups.push(async () => unsubscribe());
+
+  const ac = new AbortController();
+  const replayDone = replay(topic, packets, {
+    rate: opts.rate ?? 1,
+    loop: opts.loop ?? true,
+    signal: ac.signal,
+    onPublished: () => counts.published++,
+  }).catch(e => {
+    opts.onWarning?.(`publishing stopped: ${errorMessage(e)}`);
+    return counts.published;
+  });
+  cleanups.push(async () => {
+    ac.abort();
+    await replayDone;
+  });
+
+  return {
+    pubsubHost,
+    firestoreHost,
+    functionUrl,
+    projectId: STACK_PROJECT,
+    topic: topicName,
+    subscription: LOOP_NAME,
+    filter,
+    manageUrl,
+    touchMessage,
+    pids: {
+      pubsub: emulators.pubsub!.pid,
+      firestore: emulators.firestore!.pid,
+      ingest: ingest.child.pid!,
+      manage: manage.child.pid!,
+    },
+    counts: () => ({...counts}),
+    replayDone,
+    stop: stopAll,
+  };
+}
