@@ -26,8 +26,8 @@ import {
   createBatchingAlertStore,
   createHarnessPipeline,
   HARNESS_BATCH_BYTES,
-  tomMapping,
 } from '../src/consumer';
+import {tomMapping} from '../src/ingest/firestore-ports';
 import {createLogger} from '../src/log';
 import {firestoreClient, pubsubClient} from '../src/local/clients';
 import {

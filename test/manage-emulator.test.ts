@@ -13,33 +13,31 @@
  */
 
 import {strict as assert} from 'node:assert';
-import {ChildProcess, execFile, spawn} from 'node:child_process';
+import {execFile} from 'node:child_process';
 import * as path from 'node:path';
 import {after, before, describe, it} from 'node:test';
 
 import type {Firestore} from '@google-cloud/firestore';
 import type {PubSub} from '@google-cloud/pubsub';
 
-import {findFreePort, httpStatus, LOOPBACK} from '../src/local/ports';
-import {killGroup} from '../src/local/process-group';
+import {
+  FunctionServer,
+  startFunctionServer,
+} from '../src/local/function-server';
+import {findFreePort, LOOPBACK} from '../src/local/ports';
 import {toSubscriptionFilter, validateFilter} from '../src/filter';
 import {generateZtfPacket} from '../src/testing';
 import {useEmulators} from '../src/testing/emulator-fixture';
 
 const PG = 'ardent-cycling-243415';
 const ROOT = path.resolve(__dirname, '..', '..');
-const FF_MAIN = path.join(
-  ROOT,
-  'node_modules/@google-cloud/functions-framework/build/src/main.js',
-);
-const SOURCE = path.join(ROOT, 'build/src/functions/index.js');
 
 const sleep = (ms: number) => new Promise(r => setTimeout(r, ms));
 
 interface Served {
   url: string;
   port: number;
-  child: ChildProcess;
+  server: FunctionServer;
   output: () => string;
 }
 
@@ -48,33 +46,17 @@ async function serve(
   port: number,
   env: Record<string, string>,
 ): Promise<Served> {
-  const child = spawn(
-    process.execPath,
-    [FF_MAIN, `--target=${target}`, `--source=${SOURCE}`, `--port=${port}`],
-    {
-      detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: {...process.env, ...env},
-    },
-  );
-  let out = '';
-  const keep = (b: Buffer) => {
-    out = (out + b.toString()).slice(-20_000);
+  const server = await startFunctionServer({target, port, env});
+  return {
+    url: server.url.replace(/\/$/, ''),
+    port,
+    server,
+    output: server.output,
   };
-  child.stdout?.on('data', keep);
-  child.stderr?.on('data', keep);
-  const deadline = Date.now() + 30_000;
-  while ((await httpStatus(port, LOOPBACK, 500)) === undefined) {
-    if (child.exitCode !== null || Date.now() > deadline) {
-      throw new Error(`${target} did not start:\n${out}`);
-    }
-    await sleep(100);
-  }
-  return {url: `http://${LOOPBACK}:${port}`, port, child, output: () => out};
 }
 
 async function stop(s: Served | undefined) {
-  if (s?.child.pid) await killGroup(s.child.pid, 3000);
+  await s?.server.stop();
 }
 
 interface Answer {

@@ -8,11 +8,14 @@
 
 import type {Firestore} from '@google-cloud/firestore';
 
-import {createDecoder, toGenericAlert, toTarget} from '../alert';
-import type {Alert} from '../alert/model';
+import {createDecoder} from '../alert';
 import type {Config} from '../config';
-import {errorMessage} from '../errors';
-import {createFilterCache} from '../ingest/filter-cache';
+import {
+  alertDocumentMapper,
+  firestoreQuarantine,
+  firestoreSubscriptions,
+  storedFilterSource,
+} from '../ingest/firestore-ports';
 import {
   AlertStorePort,
   createIngestPipeline,
@@ -21,10 +24,7 @@ import {
   QuarantinePort,
 } from '../ingest/pipeline';
 import type {Logger} from '../log';
-import {toAlertDocument} from '../store/alert-document';
 import {AlertStoreOptions, createAlertStore} from '../store/alert-store';
-import {createQuarantineStore} from '../store/quarantine-store';
-import {createSubscriptionStore} from '../store/subscription-store';
 import {BatchingStoreOptions, createBatchingAlertStore} from './batching-store';
 
 /**
@@ -54,11 +54,6 @@ export interface HarnessPipelineOptions {
   quarantine?: QuarantinePort;
 }
 
-/** The TOM mapping stored with each alert, as the ingest function stores it. */
-export function tomMapping(a: Alert) {
-  return {generic: toGenericAlert(a), target: toTarget(a)};
-}
-
 export function createHarnessPipeline(
   config: Config,
   firestore: Firestore | undefined,
@@ -77,11 +72,7 @@ export function createHarnessPipeline(
     });
     const batching = createBatchingAlertStore(
       docs => store.storeMany(docs),
-      (alert, meta) =>
-        toAlertDocument(alert, meta, {
-          keepCutouts: config.keepCutouts,
-          tom: tomMapping,
-        }),
+      alertDocumentMapper(config),
       {maxBytes: HARNESS_BATCH_BYTES, ...options.batching},
     );
     alerts = batching;
@@ -91,22 +82,16 @@ export function createHarnessPipeline(
   let filters = options.filters;
   if (!filters) {
     if (!firestore) throw new Error('Firestore is needed for stored filters');
-    const subscriptions = createSubscriptionStore(firestore, config);
-    filters = createFilterCache({
-      ttlMs: config.filterCacheTtlMs,
-      load: name => subscriptions.loadFilter(name),
-      onStale: (subscription, error) =>
-        log.warn('filter reload failed; using the cached filter', {
-          subscription,
-          error: errorMessage(error),
-        }),
-    });
+    filters = storedFilterSource(
+      firestoreSubscriptions(firestore, config),
+      config,
+      log,
+    );
   }
   let quarantine = options.quarantine;
   if (!quarantine) {
     if (!firestore) throw new Error('Firestore is needed for the quarantine');
-    const q = createQuarantineStore(firestore, config);
-    quarantine = {quarantine: record => q.quarantine(record)};
+    quarantine = firestoreQuarantine(firestore, config);
   }
   const pipeline = createIngestPipeline({
     decoder: createDecoder({schemaSource: config.schemaSource}),

@@ -27,11 +27,7 @@ export {
 export type {FlowConfigs, ResolvedFlowConfigs} from './flow-config';
 export {createBatchingAlertStore} from './batching-store';
 export type {BatchingAlertStore, BatchingStoreOptions} from './batching-store';
-export {
-  createHarnessPipeline,
-  HARNESS_BATCH_BYTES,
-  tomMapping,
-} from './harness-pipeline';
+export {createHarnessPipeline, HARNESS_BATCH_BYTES} from './harness-pipeline';
 export type {HarnessPipeline, HarnessPipelineOptions} from './harness-pipeline';
 export {
   deletePullSubscription,

@@ -6,17 +6,17 @@
 
 import {Firestore} from '@google-cloud/firestore';
 
-import {createDecoder, toGenericAlert, toTarget} from '../alert';
+import {createDecoder} from '../alert';
 import type {Config} from '../config';
-import {createFilterCache} from '../ingest/filter-cache';
-import {createIngestPipeline} from '../ingest/pipeline';
-import type {AlertStorePort, QuarantinePort} from '../ingest/pipeline';
-import {errorMessage} from '../errors';
+import {
+  alertDocumentMapper,
+  firestoreQuarantine,
+  firestoreSubscriptions,
+  storedFilterSource,
+} from '../ingest/firestore-ports';
+import {AlertStorePort, createIngestPipeline} from '../ingest/pipeline';
 import type {Logger} from '../log';
-import {toAlertDocument} from '../store/alert-document';
 import {createAlertStore} from '../store/alert-store';
-import {createQuarantineStore} from '../store/quarantine-store';
-import {createSubscriptionStore} from '../store/subscription-store';
 
 /** One Firestore client per instance; the emulator is selected by FIRESTORE_EMULATOR_HOST. */
 export function createFirestore(config: Config): Firestore {
@@ -33,38 +33,16 @@ export function createIngestContext(
   firestore: Firestore,
   log: Logger,
 ) {
-  const subscriptions = createSubscriptionStore(firestore, {
-    ...config,
-    timeoutMs: config.storeTimeoutMs,
-  });
+  const subscriptions = firestoreSubscriptions(firestore, config);
   const alertStore = createAlertStore(firestore, config, {
     timeoutMs: config.storeTimeoutMs,
   });
-  const quarantineStore = createQuarantineStore(firestore, config, {
-    timeoutMs: config.storeTimeoutMs,
-  });
-  const tom = (a: Parameters<typeof toGenericAlert>[0]) => ({
-    generic: toGenericAlert(a),
-    target: toTarget(a),
-  });
+  const toDocument = alertDocumentMapper(config);
   const alerts: AlertStorePort = {
-    store: (alert, meta) =>
-      alertStore.store(
-        toAlertDocument(alert, meta, {keepCutouts: config.keepCutouts, tom}),
-      ),
+    store: (alert, meta) => alertStore.store(toDocument(alert, meta)),
   };
-  const quarantine: QuarantinePort = {
-    quarantine: record => quarantineStore.quarantine(record),
-  };
-  const filters = createFilterCache({
-    ttlMs: config.filterCacheTtlMs,
-    load: name => subscriptions.loadFilter(name),
-    onStale: (subscription, error) =>
-      log.warn('filter reload failed; using the cached filter', {
-        subscription,
-        error: errorMessage(error),
-      }),
-  });
+  const quarantine = firestoreQuarantine(firestore, config);
+  const filters = storedFilterSource(subscriptions, config, log);
   const pipeline = createIngestPipeline({
     decoder: createDecoder({schemaSource: config.schemaSource}),
     filters,

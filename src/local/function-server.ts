@@ -1,20 +1,24 @@
 /**
  * Serves one of this package's functions with the real functions framework
- * CLI in a child process (as Cloud Functions does), on a free loopback port.
- * Used by the local stack, tests and benchmarks. The child's stdout (one JSON
- * log line per event) is parsed and handed to `onLog`.
+ * CLI in a child process (as Cloud Functions does), on a free loopback port,
+ * in its own process group: stop() and the parent's exit take the whole
+ * group down. Used by the local stack, tests and benchmarks. Output lines
+ * that are JSON (the function's log lines) go to `onLog`, others to
+ * `onOutput`; the last ones are kept for error messages.
  */
 
-import {ChildProcess, spawn} from 'node:child_process';
+import {spawn} from 'node:child_process';
 import * as path from 'node:path';
 import {createInterface} from 'node:readline';
 
+import {TransientError} from '../errors';
 import {findFreePort, httpStatus, LOOPBACK} from './ports';
+import {killGroup, signalGroup} from './process-group';
 
 export interface FunctionServerOptions {
   /** Entry point registered in src/functions/index.ts: 'ingest' or 'manage'. */
   target: string;
-  /** Environment of the function (merged over a minimal PATH/HOME). */
+  /** Environment of the function, over the parent's. */
   env: Record<string, string | undefined>;
   port?: number;
   /** Each JSON log line of the function. */
@@ -23,15 +27,20 @@ export interface FunctionServerOptions {
   onOutput?: (line: string) => void;
   /** How long to wait until it answers (ms). */
   startTimeoutMs?: number;
+  /** Extra node flags of the child (e.g. --cpu-prof). */
+  execArgv?: string[];
 }
 
 export interface FunctionServer {
   readonly url: string;
   readonly port: number;
+  /** The child's pid, also its process group id. */
   readonly pid: number;
-  /** Resolves when the process has exited. */
+  /** Resolves with the exit code when the process has exited. */
   readonly exited: Promise<number | null>;
-  /** SIGTERM, then SIGKILL after `graceMs`. */
+  /** The last lines it printed. */
+  output(): string;
+  /** SIGTERM to the group, then SIGKILL after `graceMs`. */
   stop(graceMs?: number): Promise<void>;
   /** SIGKILL at once (fault tests). */
   kill(): Promise<void>;
@@ -44,16 +53,18 @@ export async function startFunctionServer(
   opts: FunctionServerOptions,
 ): Promise<FunctionServer> {
   const port = opts.port ?? (await findFreePort());
-  // The framework's CLI (its package `bin`), beside its index module.
+  // The framework's CLI (its package `bin`; its `exports` do not expose it),
+  // run with this very node (the pinned Node 22), not the shebang's.
   const cli = path.join(
     path.dirname(
       require.resolve('@google-cloud/functions-framework', {paths: [ROOT]}),
     ),
     'main.js',
   );
-  const child: ChildProcess = spawn(
+  const child = spawn(
     process.execPath,
     [
+      ...(opts.execArgv ?? []),
       cli,
       `--target=${opts.target}`,
       `--source=${path.join(ROOT, 'build', 'src', 'functions', 'index.js')}`,
@@ -61,14 +72,25 @@ export async function startFunctionServer(
       '--signature-type=http',
     ],
     {
-      env: {PATH: process.env.PATH, HOME: process.env.HOME, ...opts.env},
+      detached: true,
+      env: {...process.env, ...opts.env, PORT: String(port)},
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );
+  const pid = child.pid;
+  if (pid === undefined) {
+    throw new TransientError(
+      'internal',
+      `could not start the ${opts.target} function`,
+    );
+  }
+  const killOnExit = () => signalGroup(pid, 'SIGKILL');
+  process.on('exit', killOnExit);
+
   const recent: string[] = [];
   const onLine = (line: string) => {
     recent.push(line);
-    if (recent.length > 30) recent.shift();
+    if (recent.length > 50) recent.shift();
     if (line.startsWith('{')) {
       try {
         opts.onLog?.(JSON.parse(line));
@@ -81,42 +103,44 @@ export async function startFunctionServer(
   };
   createInterface({input: child.stdout!}).on('line', onLine);
   createInterface({input: child.stderr!}).on('line', onLine);
-  const exited = new Promise<number | null>(resolve =>
-    child.once('exit', code => resolve(code)),
-  );
   let done = false;
-  void exited.then(() => (done = true));
+  const exited = new Promise<number | null>(resolve =>
+    child.once('exit', code => {
+      done = true;
+      resolve(code);
+    }),
+  );
+
+  let stopping: Promise<void> | undefined;
+  const stop = (graceMs = 3000) => {
+    stopping ??= (async () => {
+      await killGroup(pid, graceMs);
+      await exited;
+      process.removeListener('exit', killOnExit);
+    })();
+    return stopping;
+  };
+  const output = () => recent.join('\n');
 
   const deadline = Date.now() + (opts.startTimeoutMs ?? 30_000);
-  for (;;) {
-    if (done) {
-      throw new Error(
-        `the ${opts.target} function exited while starting:\n${recent.join('\n')}`,
-      );
-    }
-    if ((await httpStatus(port, LOOPBACK, 500)) !== undefined) break;
-    if (Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(
-        `the ${opts.target} function did not answer on port ${port}:\n${recent.join('\n')}`,
+  while ((await httpStatus(port, LOOPBACK, 500)) === undefined) {
+    if (done || Date.now() > deadline) {
+      await stop(0);
+      throw new TransientError(
+        'internal',
+        `the ${opts.target} function did not start on port ${port}:\n${output()}`,
       );
     }
     await new Promise(r => setTimeout(r, 100));
   }
 
-  const signal = async (sig: NodeJS.Signals, graceMs: number) => {
-    if (done) return;
-    child.kill(sig);
-    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-    await exited;
-    clearTimeout(timer);
-  };
   return {
     url: `http://${LOOPBACK}:${port}/`,
     port,
-    pid: child.pid!,
+    pid,
     exited,
-    stop: (graceMs = 3000) => signal('SIGTERM', graceMs),
-    kill: () => signal('SIGKILL', 0),
+    output,
+    stop,
+    kill: () => stop(0),
   };
 }

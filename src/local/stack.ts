@@ -10,15 +10,12 @@
  * process group and the emulators' (no Java process left behind).
  */
 
-import {ChildProcess, spawn} from 'node:child_process';
-import * as path from 'node:path';
-
 import {errorMessage, PermanentError, TransientError} from '../errors';
 import {fromPythonForm, MaybeFilter, validateFilter} from '../filter';
 import {firestoreClient, pubsubClient} from './clients';
 import {RunningEmulators, startEmulators} from './emulators';
-import {findFreePort, httpStatus, LOOPBACK} from './ports';
-import {killGroup, signalGroup} from './process-group';
+import {FunctionServer, startFunctionServer} from './function-server';
+import {findFreePort, LOOPBACK} from './ports';
 import {generatedPackets, Packet, packetsFromPaths, replay} from './replay';
 
 export const STACK_PROJECT = 'local-project';
@@ -82,98 +79,6 @@ export interface LocalStack {
   /** Resolves when the replay ended (never with loop, until stop()). */
   replayDone: Promise<number>;
   stop(): Promise<void>;
-}
-
-/** The project's root (build/src/local → ../../..). */
-function buildRoot(): string {
-  return path.join(__dirname, '..', '..');
-}
-
-const sleep = (ms: number) => new Promise(r => setTimeout(r, ms));
-
-interface FunctionProcess {
-  child: ChildProcess;
-  port: number;
-  stop(): Promise<void>;
-}
-
-/** Serves build/src/functions/index.js with the functions framework, in its own process group. */
-export async function startFunction(
-  target: 'ingest' | 'manage',
-  env: Record<string, string>,
-  onLine: (line: string) => void,
-  opts: {port?: number; timeoutMs?: number} = {},
-): Promise<FunctionProcess> {
-  const port = opts.port ?? (await findFreePort());
-  const timeoutMs = opts.timeoutMs ?? 30_000;
-  // The package's bin script (its `exports` do not expose it): run with this
-  // very node (Node 22), not whatever `node` the shebang would find.
-  const main = path.join(
-    path.dirname(require.resolve('@google-cloud/functions-framework')),
-    'main.js',
-  );
-  const child = spawn(
-    process.execPath,
-    [
-      main,
-      `--target=${target}`,
-      `--source=${path.join(buildRoot(), 'src', 'functions', 'index.js')}`,
-      `--port=${port}`,
-    ],
-    {
-      detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: {...process.env, ...env, PORT: String(port)},
-    },
-  );
-  const pid = child.pid;
-  if (pid === undefined) {
-    throw new TransientError(
-      'emulator-failed',
-      `could not start the ${target} function`,
-    );
-  }
-  const killOnExit = () => signalGroup(pid, 'SIGKILL');
-  process.on('exit', killOnExit);
-  let buffer = '';
-  let output = '';
-  const onData = (chunk: Buffer) => {
-    output = (output + chunk.toString('utf8')).slice(-8192);
-    buffer += chunk.toString('utf8');
-    let i;
-    while ((i = buffer.indexOf('\n')) >= 0) {
-      onLine(buffer.slice(0, i));
-      buffer = buffer.slice(i + 1);
-    }
-  };
-  child.stdout?.on('data', onData);
-  child.stderr?.on('data', onData);
-  let exited = false;
-  child.once('exit', () => (exited = true));
-  let stopping: Promise<void> | undefined;
-  const fn: FunctionProcess = {
-    child,
-    port,
-    stop: () => {
-      stopping ??= (async () => {
-        await killGroup(pid, 3000);
-        process.removeListener('exit', killOnExit);
-      })();
-      return stopping;
-    },
-  };
-  const deadline = Date.now() + timeoutMs;
-  while ((await httpStatus(port, LOOPBACK, 500)) === undefined) {
-    if (exited || Date.now() > deadline) {
-      await fn.stop();
-      throw new TransientError(
-        'emulator-failed',
-        `the ${target} function did not start on port ${port}:\n${output.trim().split('\n').slice(-20).join('\n')}`,
-      );
-    }
-    await sleep(100);
-  }
-  return fn;
 }
 
 export interface LoopSubscriptionContext {
@@ -277,10 +182,8 @@ async function wire(
     quarantined: 0,
     retried: 0,
   };
-  const onLine = (line: string) => {
-    if (!line.startsWith('{')) return;
-    try {
-      const entry = JSON.parse(line) as {outcome?: string};
+  const onLogEntry = (entry: {outcome?: unknown}) => {
+    {
       switch (entry.outcome) {
         case 'stored':
         case 'duplicate':
@@ -292,8 +195,6 @@ async function wire(
           counts.retried++;
           break;
       }
-    } catch {
-      // not a log line
     }
   };
   const env = {
@@ -307,20 +208,24 @@ async function wire(
   const ingestPort = await findFreePort();
   const functionUrl = `http://${LOOPBACK}:${ingestPort}/`;
   const started = await Promise.allSettled([
-    startFunction('ingest', env, onLine, {port: ingestPort}),
+    startFunctionServer({
+      target: 'ingest',
+      env,
+      port: ingestPort,
+      onLog: onLogEntry,
+    }),
     // Locally: no ID-token check (AUTH_ALLOWED_EMAILS unset), no OIDC push auth.
-    startFunction(
-      'manage',
-      {...env, INGEST_URL: functionUrl, ACK_DEADLINE_SECONDS: '60'},
-      () => {},
-    ),
+    startFunctionServer({
+      target: 'manage',
+      env: {...env, INGEST_URL: functionUrl, ACK_DEADLINE_SECONDS: '60'},
+    }),
   ]);
   for (const r of started) {
     if (r.status === 'fulfilled') cleanups.push(() => r.value.stop());
   }
   for (const r of started) if (r.status === 'rejected') throw r.reason;
   const [ingest, manage] = started.map(
-    r => (r as PromiseFulfilledResult<FunctionProcess>).value,
+    r => (r as PromiseFulfilledResult<FunctionServer>).value,
   );
   const manageUrl = `http://${LOOPBACK}:${manage.port}/`;
 
@@ -394,8 +299,8 @@ async function wire(
     pids: {
       pubsub: emulators.pubsub!.pid,
       firestore: emulators.firestore!.pid,
-      ingest: ingest.child.pid!,
-      manage: manage.child.pid!,
+      ingest: ingest.pid,
+      manage: manage.pid,
     },
     counts: () => ({...counts}),
     replayDone,

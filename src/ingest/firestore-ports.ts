@@ -1,0 +1,74 @@
+/**
+ * The ingest pipeline's ports over Firestore, shared by the push function
+ * (src/functions/context.ts) and the pull harness (src/consumer): the same
+ * document mapping, stored-filter cache and quarantine for both.
+ */
+
+import type {Firestore} from '@google-cloud/firestore';
+
+import {toGenericAlert, toTarget} from '../alert';
+import type {Alert} from '../alert/model';
+import type {Config} from '../config';
+import {errorMessage} from '../errors';
+import type {Logger} from '../log';
+import {AlertDocument, toAlertDocument} from '../store/alert-document';
+import {createQuarantineStore} from '../store/quarantine-store';
+import {
+  createSubscriptionStore,
+  SubscriptionStore,
+} from '../store/subscription-store';
+import {createFilterCache} from './filter-cache';
+import type {FilterSourcePort, QuarantinePort, StoreMeta} from './pipeline';
+
+/** The TOM Toolkit mappings stored with each alert. */
+export function tomMapping(a: Alert) {
+  return {generic: toGenericAlert(a), target: toTarget(a)};
+}
+
+/** Alert → its Firestore document, as configured (cutouts kept or not). */
+export function alertDocumentMapper(
+  config: Pick<Config, 'keepCutouts'>,
+): (alert: Alert, meta: StoreMeta) => AlertDocument {
+  return (alert, meta) =>
+    toAlertDocument(alert, meta, {
+      keepCutouts: config.keepCutouts,
+      tom: tomMapping,
+    });
+}
+
+/** Subscriptions' stored filters, cached per instance for config.filterCacheTtlMs. */
+export function storedFilterSource(
+  subscriptions: SubscriptionStore,
+  config: Pick<Config, 'filterCacheTtlMs'>,
+  log: Logger,
+): FilterSourcePort & {invalidate(subscription?: string): void} {
+  return createFilterCache({
+    ttlMs: config.filterCacheTtlMs,
+    load: name => subscriptions.loadFilter(name),
+    onStale: (subscription, error) =>
+      log.warn('filter reload failed; using the cached filter', {
+        subscription,
+        error: errorMessage(error),
+      }),
+  });
+}
+
+export function firestoreSubscriptions(
+  firestore: Firestore,
+  config: Config,
+): SubscriptionStore {
+  return createSubscriptionStore(firestore, {
+    ...config,
+    timeoutMs: config.storeTimeoutMs,
+  });
+}
+
+export function firestoreQuarantine(
+  firestore: Firestore,
+  config: Config,
+): QuarantinePort {
+  const store = createQuarantineStore(firestore, config, {
+    timeoutMs: config.storeTimeoutMs,
+  });
+  return {quarantine: record => store.quarantine(record)};
+}
