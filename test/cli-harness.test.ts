@@ -212,7 +212,7 @@ describe('pittgoogle publish / fetch / query (CLI, emulators)', () => {
         '--max-results',
         'none',
         '--timeout',
-        '2',
+        '6',
         '--json',
         '--no-progress',
       ],
@@ -266,11 +266,14 @@ describe('pittgoogle publish / fetch / query (CLI, emulators)', () => {
       ).code,
       0,
     );
-    // Seeds 1..10: every fifth (seeds 4 and 9) has a null classtar.
-    await run(
+    // Seeds 0..9: every fifth (seeds 4 and 9) has a null classtar.
+    const pub = await run(
       ['publish', '--topic', name, '--generate', '10', '--seed', '0'],
       env,
     );
+    assert.equal(pub.code, 0, pub.stderr);
+    // Idle timeout of 6 s: the emulator's first delivery can take seconds on
+    // a loaded machine.
     const out = path.join(dir, 'alerts.jsonl');
     const r = await run(
       [
@@ -280,7 +283,7 @@ describe('pittgoogle publish / fetch / query (CLI, emulators)', () => {
         '--max-results',
         'none',
         '--timeout',
-        '2',
+        '6',
         '--jsonl',
         out,
         '--filter',
