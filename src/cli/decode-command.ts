@@ -5,8 +5,7 @@
  * makes the exit code 1.
  */
 
-import {readdir, readFile, stat} from 'node:fs/promises';
-import * as path from 'node:path';
+import {readFile} from 'node:fs/promises';
 
 import {Command} from 'commander';
 
@@ -14,6 +13,7 @@ import {alertSummary, createDecoder, toJsonSafe} from '../alert';
 import {loadConfig} from '../config';
 import {AlertError, errorMessage, isAlertError} from '../errors';
 import {CliIo, RegisterCommand} from './command';
+import {listFiles} from '../local/list-files';
 
 export interface DecodeOptions {
   /** Schema source (directory or registry URL) for Confluent wire packets. */
@@ -39,20 +39,6 @@ Examples:
   $ pittgoogle decode ../shared/samples/ztf
   $ pittgoogle decode --schemas ../shared/schemas/lsst ../shared/samples
   $ pittgoogle decode --full alert.avro | jq .record.candidate.rb`;
-
-async function listFiles(p: string): Promise<string[]> {
-  const s = await stat(p);
-  if (!s.isDirectory()) return [p];
-  const out: string[] = [];
-  const entries = await readdir(p, {withFileTypes: true});
-  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  for (const e of entries) {
-    const child = path.join(p, e.name);
-    if (e.isDirectory()) out.push(...(await listFiles(child)));
-    else if (e.isFile()) out.push(child);
-  }
-  return out;
-}
 
 function describe(e: unknown): string {
   if (isAlertError(e)) {

@@ -5,8 +5,7 @@
  * validated exactly as the HTTP function and the API validate it.
  */
 
-import {readdir, readFile, stat} from 'node:fs/promises';
-import * as path from 'node:path';
+import {readFile} from 'node:fs/promises';
 
 import {Command} from 'commander';
 
@@ -21,6 +20,7 @@ import {
   toSubscriptionFilter,
 } from '../filter';
 import {CliIo, RegisterCommand} from './command';
+import {listFiles} from '../local/list-files';
 
 export interface FilterTestOptions {
   /** Schema source (directory or registry URL) for Confluent wire packets. */
@@ -48,20 +48,6 @@ attributes.* sees them as missing unless given with --attr KEY=VALUE.
 Examples:
   $ pittgoogle filter test my-filter.json ../shared/samples/ztf
   $ pittgoogle filter test --explain --attr fid=1 f.json alert.avro`;
-
-async function listFiles(p: string): Promise<string[]> {
-  const s = await stat(p);
-  if (!s.isDirectory()) return [p];
-  const out: string[] = [];
-  const entries = await readdir(p, {withFileTypes: true});
-  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  for (const e of entries) {
-    const child = path.join(p, e.name);
-    if (e.isDirectory()) out.push(...(await listFiles(child)));
-    else if (e.isFile()) out.push(child);
-  }
-  return out;
-}
 
 function describe(e: unknown): string {
   return isAlertError(e)

@@ -6,34 +6,20 @@
  * at a given rate, optionally looping forever.
  */
 
-import {readdir, readFile, stat} from 'node:fs/promises';
-import * as path from 'node:path';
+import {readFile} from 'node:fs/promises';
 
 import type {Topic} from '@google-cloud/pubsub';
 
 import {createDecoder} from '../alert';
 import {errorMessage} from '../errors';
 import {generateZtfPacket} from '../testing';
+import {listFiles} from './list-files';
 
 export interface Packet {
   data: Buffer;
   attributes: Record<string, string>;
   /** Where it came from (file path or 'generated:SEED'). */
   origin: string;
-}
-
-async function listFiles(p: string): Promise<string[]> {
-  const s = await stat(p);
-  if (!s.isDirectory()) return [p];
-  const out: string[] = [];
-  const entries = await readdir(p, {withFileTypes: true});
-  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  for (const e of entries) {
-    const child = path.join(p, e.name);
-    if (e.isDirectory()) out.push(...(await listFiles(child)));
-    else if (e.isFile()) out.push(child);
-  }
-  return out;
 }
 
 function kafkaAttributes(offset: number): Record<string, string> {
