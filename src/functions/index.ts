@@ -12,7 +12,7 @@ import {loadConfig} from '../config';
 import {createLogger} from '../log';
 import {createFirestore, createIngestContext} from './context';
 import {createIngestHandler} from './ingest';
-import {createManageContext, createManageHandler} from './manage';
+import type {createManageHandler} from './manage';
 
 let ingestHandler: ReturnType<typeof createIngestHandler> | undefined;
 
@@ -47,15 +47,20 @@ ff.http('ingest', (req, res) => getIngestHandler()(req, res));
 
 let manageHandler: ReturnType<typeof createManageHandler> | undefined;
 
+/**
+ * The manage function's module (and with it the Pub/Sub client) is loaded
+ * on its first request only: an ingest instance never pays for it at cold start.
+ */
 function getManageHandler() {
   if (!manageHandler) {
+    const manage = require('./manage') as typeof import('./manage');
     const config = loadConfig();
     const log = createLogger({
       minSeverity: config.logLevel,
       fields: {function: 'manage'},
     });
-    manageHandler = createManageHandler(
-      createManageContext(config, createFirestore(config), log),
+    manageHandler = manage.createManageHandler(
+      manage.createManageContext(config, createFirestore(config), log),
     );
   }
   return manageHandler;

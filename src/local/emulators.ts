@@ -167,11 +167,15 @@ function installExitHooks(): void {
   process.on('exit', () => killAllNow('SIGKILL'));
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     const onSignal = () => {
-      killAllNow('SIGTERM');
-      // If we are the only listener, keep the default behaviour (exit).
+      // If we are the only listener, keep the default behaviour (exit). A
+      // process killed by a signal runs no 'exit' handlers, and a busy JVM
+      // may take long over SIGTERM: kill the groups outright then.
       if (process.listenerCount(signal) === 1) {
+        killAllNow('SIGKILL');
         process.removeListener(signal, onSignal);
         process.kill(process.pid, signal);
+      } else {
+        killAllNow('SIGTERM');
       }
     };
     process.on(signal, onSignal);
