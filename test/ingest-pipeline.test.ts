@@ -48,7 +48,13 @@ function message(
 }
 
 /** Ports over in-memory maps; the decoder reads "id:classtar,id:classtar" or fails on demand. */
-function setup(opts: {storeError?: AlertError; filterError?: Error} = {}) {
+function setup(
+  opts: {
+    storeError?: AlertError;
+    filterError?: Error;
+    quarantineError?: Error;
+  } = {},
+) {
   const stored = new Map<string, StoreMeta>();
   const quarantined: QuarantineRecord[] = [];
   const logs: Record<string, unknown>[] = [];
@@ -83,6 +89,7 @@ function setup(opts: {storeError?: AlertError; filterError?: Error} = {}) {
     },
     quarantine: {
       async quarantine(r) {
+        if (opts.quarantineError) throw opts.quarantineError;
         quarantined.push(r);
       },
     },
@@ -175,5 +182,19 @@ describe('ingest pipeline', () => {
       'quarantined',
     );
     assert.equal(quarantined[0].reason, 'too-large');
+  });
+
+  it('asks for a retry when the quarantine itself cannot be written', async () => {
+    const {pipeline, logs} = setup({
+      quarantineError: new TransientError('store-unavailable', 'down'),
+    });
+    await assert.rejects(
+      pipeline.processMessage(message('garbage')),
+      (e: AlertError) => e.kind === 'transient',
+    );
+    assert.deepEqual(
+      logs.map(l => l.outcome),
+      ['retry'],
+    );
   });
 });

@@ -118,95 +118,85 @@ export function createIngestPipeline(deps: PipelineDeps) {
     return {outcome: 'quarantined', alerts: [], reason: error.code};
   }
 
+  async function decodeFilterStore(msg: PushedMessage): Promise<MessageResult> {
+    if (msg.data.length === 0) {
+      throw new PermanentError('empty-payload', 'message has no data');
+    }
+    const alerts = await deps.decoder.decode(msg.data);
+    const filter = await deps.filters.filterFor(msg.subscription);
+    const meta: StoreMeta = {
+      subscription: msg.subscription,
+      messageId: msg.messageId,
+      publishTime: msg.publishTime,
+      attributes: msg.attributes,
+    };
+    const outcomes = await Promise.all(
+      alerts.map(async alert => {
+        const outcome: AlertOutcome = filter.matches(alert, msg.attributes)
+          ? await deps.alerts.store(alert, meta)
+          : 'filtered';
+        return {objectId: alert.objectId, sourceId: alert.sourceId, outcome};
+      }),
+    );
+    return {outcome: summarize(outcomes.map(o => o.outcome)), alerts: outcomes};
+  }
+
   /**
    * Handles one message. Resolves with the outcome (the message may be
    * acknowledged); rejects with a TransientError when it must be redelivered.
+   * A permanent failure anywhere (undecodable, a document Firestore refuses)
+   * is quarantined; one log line per message either way.
    */
   async function processMessage(msg: PushedMessage): Promise<MessageResult> {
     const started = now();
-    const fields: Record<string, unknown> = {
+    const fields = () => ({
       messageId: msg.messageId,
       subscription: msg.subscription,
       deliveryAttempt: msg.deliveryAttempt,
-    };
+      latencyMs: round(now() - started),
+    });
+    let err: AlertError;
     try {
-      let alerts: Alert[];
-      let result: MessageResult;
-      try {
-        if (msg.data.length === 0) {
-          throw new PermanentError('empty-payload', 'message has no data');
-        }
-        alerts = await deps.decoder.decode(msg.data);
-      } catch (e) {
-        const err = classify(e);
-        if (!err.permanent) throw err;
-        result = await quarantine(msg, err);
-        deps.log.warn('quarantined', {
-          ...fields,
-          outcome: 'quarantined',
-          reason: err.code,
-          error: err.message,
-          latencyMs: round(now() - started),
-        });
-        return result;
-      }
-      const filter = await deps.filters.filterFor(msg.subscription);
-      const meta: StoreMeta = {
-        subscription: msg.subscription,
-        messageId: msg.messageId,
-        publishTime: msg.publishTime,
-        attributes: msg.attributes,
-      };
-      const outcomes = await Promise.all(
-        alerts.map(async alert => {
-          const outcome: AlertOutcome = filter.matches(alert, msg.attributes)
-            ? await deps.alerts.store(alert, meta)
-            : 'filtered';
-          return {objectId: alert.objectId, sourceId: alert.sourceId, outcome};
-        }),
-      );
-      result = {
-        outcome: summarize(outcomes.map(o => o.outcome)),
-        alerts: outcomes,
-      };
+      const result = await decodeFilterStore(msg);
+      const {alerts} = result;
       deps.log.info(result.outcome, {
-        ...fields,
+        ...fields(),
         outcome: result.outcome,
         objectId:
-          outcomes.length === 1
-            ? outcomes[0].objectId
-            : outcomes.map(o => o.objectId),
+          alerts.length === 1
+            ? alerts[0].objectId
+            : alerts.map(o => o.objectId),
         sourceId:
-          outcomes.length === 1
-            ? outcomes[0].sourceId
-            : outcomes.map(o => o.sourceId),
-        alerts: outcomes.length > 1 ? outcomes : undefined,
-        latencyMs: round(now() - started),
+          alerts.length === 1
+            ? alerts[0].sourceId
+            : alerts.map(o => o.sourceId),
+        alerts: alerts.length > 1 ? alerts : undefined,
       });
       return result;
     } catch (e) {
-      const err = classify(e);
-      if (err.permanent) {
-        // A permanent failure after decoding (e.g. a document Firestore refuses).
+      err = classify(e);
+    }
+    if (err.permanent) {
+      try {
         const result = await quarantine(msg, err);
         deps.log.warn('quarantined', {
-          ...fields,
+          ...fields(),
           outcome: 'quarantined',
           reason: err.code,
           error: err.message,
-          latencyMs: round(now() - started),
         });
         return result;
+      } catch (qe) {
+        err = classify(qe); // could not record it: retry rather than lose it
       }
-      deps.log.error('retry', {
-        ...fields,
-        outcome: 'retry',
-        reason: err.code,
-        error: err.message,
-        latencyMs: round(now() - started),
-      });
-      throw err;
     }
+    deps.log.error('retry', {
+      ...fields(),
+      outcome: 'retry',
+      reason: err.code,
+      error: err.message,
+    });
+    throw err;
   }
 
   return {processMessage};
