@@ -5,15 +5,12 @@
  * makes the exit code 1.
  */
 
-import {readFile} from 'node:fs/promises';
-
 import {Command} from 'commander';
 
 import {alertSummary, createDecoder, toJsonSafe} from '../alert';
 import {loadConfig} from '../config';
-import {AlertError, errorMessage, isAlertError} from '../errors';
 import {CliIo, RegisterCommand} from './command';
-import {listFiles} from '../local/list-files';
+import {decodeFiles, describeError} from './decode-files';
 
 export interface DecodeOptions {
   /** Schema source (directory or registry URL) for Confluent wire packets. */
@@ -40,14 +37,6 @@ Examples:
   $ pittgoogle decode --schemas ../shared/schemas/lsst ../shared/samples
   $ pittgoogle decode --full alert.avro | jq .record.candidate.rb`;
 
-function describe(e: unknown): string {
-  if (isAlertError(e)) {
-    const a = e as AlertError;
-    return `${a.kind} ${a.code}: ${a.message}`;
-  }
-  return errorMessage(e);
-}
-
 /** Runs the command; returns the exit code (0 all decoded, 1 some failed). */
 export async function runDecode(
   paths: string[],
@@ -59,36 +48,18 @@ export async function runDecode(
     try {
       schemaSource = loadConfig(io.env).schemaSource;
     } catch (e) {
-      io.err(`pittgoogle decode: ${describe(e)}`);
+      io.err(`pittgoogle decode: ${describeError(e)}`);
       return 1;
     }
   }
   const decoder = createDecoder({schemaSource});
-  let failed = 0;
-  for (const p of paths) {
-    let files: string[];
-    try {
-      files = await listFiles(p);
-    } catch (e) {
-      io.err(`${p}: ${describe(e)}`);
-      failed++;
-      continue;
+  const failed = await decodeFiles(paths, decoder, io, (file, alerts) => {
+    for (const a of alerts) {
+      const line: Record<string, unknown> = {...alertSummary(a), file};
+      if (options.full) line.record = toJsonSafe(a.record);
+      io.out(JSON.stringify(line));
     }
-    for (const file of files) {
-      try {
-        const bytes = await readFile(file);
-        const alerts = await decoder.decode(bytes);
-        for (const a of alerts) {
-          const line: Record<string, unknown> = {...alertSummary(a), file};
-          if (options.full) line.record = toJsonSafe(a.record);
-          io.out(JSON.stringify(line));
-        }
-      } catch (e) {
-        io.err(`${file}: ${describe(e)}`);
-        failed++;
-      }
-    }
-  }
+  });
   return failed ? 1 : 0;
 }
 

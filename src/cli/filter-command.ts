@@ -11,7 +11,6 @@ import {Command} from 'commander';
 
 import {createDecoder} from '../alert';
 import {loadConfig} from '../config';
-import {errorMessage, isAlertError} from '../errors';
 import {
   compileFilter,
   explain,
@@ -20,7 +19,7 @@ import {
   toSubscriptionFilter,
 } from '../filter';
 import {CliIo, RegisterCommand} from './command';
-import {listFiles} from '../local/list-files';
+import {decodeFiles, describeError} from './decode-files';
 
 export interface FilterTestOptions {
   /** Schema source (directory or registry URL) for Confluent wire packets. */
@@ -49,12 +48,6 @@ Examples:
   $ pittgoogle filter test my-filter.json ../shared/samples/ztf
   $ pittgoogle filter test --explain --attr fid=1 f.json alert.avro`;
 
-function describe(e: unknown): string {
-  return isAlertError(e)
-    ? `${e.kind} ${e.code}: ${e.message}`
-    : errorMessage(e);
-}
-
 function parseAttributes(pairs: string[]): Record<string, string> {
   const out: Record<string, string> = Object.create(null);
   for (const p of pairs) {
@@ -82,7 +75,7 @@ export async function runFilterTest(
       : undefined;
     schemaSource ??= loadConfig(io.env).schemaSource;
   } catch (e) {
-    io.err(`pittgoogle filter test: ${filterFile}: ${describe(e)}`);
+    io.err(`pittgoogle filter test: ${filterFile}: ${describeError(e)}`);
     return 1;
   }
   const compiled = compileFilter(filter);
@@ -100,45 +93,26 @@ export async function runFilterTest(
     );
   }
   const decoder = createDecoder({schemaSource});
-  let failed = 0;
   let total = 0;
   let passed = 0;
-  for (const p of paths) {
-    let files: string[];
-    try {
-      files = await listFiles(p);
-    } catch (e) {
-      io.err(`${p}: ${describe(e)}`);
-      failed++;
-      continue;
-    }
-    for (const file of files) {
-      let alerts;
-      try {
-        alerts = await decoder.decode(await readFile(file));
-      } catch (e) {
-        io.err(`${file}: ${describe(e)}`);
-        failed++;
-        continue;
-      }
-      for (const a of alerts) {
-        const ok = compiled.matches(a, attributes);
-        total++;
-        if (ok) passed++;
-        io.out(`${ok ? 'PASS' : 'FAIL'} ${a.objectId} ${a.sourceId} ${file}`);
-        if (options.explain) {
-          for (const n of explain(filter, a, attributes).nodes) {
-            if (n.kind !== 'leaf' && n.kind !== 'cone') continue;
-            const what =
-              n.kind === 'cone'
-                ? `cone distance=${n.distanceArcsec === null ? 'null' : `${n.distanceArcsec?.toFixed(3)}"`}`
-                : `${n.field} ${n.op}${n.value === undefined ? '' : ` ${JSON.stringify(n.value)}`} (value: ${JSON.stringify(n.actual)})`;
-            io.out(`  ${n.held ? '+' : '-'} ${n.path} ${what}`);
-          }
+  const failed = await decodeFiles(paths, decoder, io, (file, alerts) => {
+    for (const a of alerts) {
+      const ok = compiled.matches(a, attributes);
+      total++;
+      if (ok) passed++;
+      io.out(`${ok ? 'PASS' : 'FAIL'} ${a.objectId} ${a.sourceId} ${file}`);
+      if (options.explain) {
+        for (const n of explain(filter, a, attributes).nodes) {
+          if (n.kind !== 'leaf' && n.kind !== 'cone') continue;
+          const what =
+            n.kind === 'cone'
+              ? `cone distance=${n.distanceArcsec === null ? 'null' : `${n.distanceArcsec?.toFixed(3)}"`}`
+              : `${n.field} ${n.op}${n.value === undefined ? '' : ` ${JSON.stringify(n.value)}`} (value: ${JSON.stringify(n.actual)})`;
+          io.out(`  ${n.held ? '+' : '-'} ${n.path} ${what}`);
         }
       }
     }
-  }
+  });
   const pct = total ? ((100 * passed) / total).toFixed(1) : '0.0';
   io.out(`selectivity: ${passed}/${total} passed (${pct}%)`);
   return failed ? 1 : 0;
