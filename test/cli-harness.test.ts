@@ -272,8 +272,8 @@ describe('pittgoogle publish / fetch / query (CLI, emulators)', () => {
       env,
     );
     assert.equal(pub.code, 0, pub.stderr);
-    // Idle timeout of 6 s: the emulator's first delivery can take seconds on
-    // a loaded machine.
+    // Idle timeout of 15 s: the emulator's first delivery to a new streaming
+    // pull can take seconds on a loaded machine (6 s was not always enough).
     const out = path.join(dir, 'alerts.jsonl');
     const r = await run(
       [
@@ -283,7 +283,7 @@ describe('pittgoogle publish / fetch / query (CLI, emulators)', () => {
         '--max-results',
         'none',
         '--timeout',
-        '6',
+        '15',
         '--jsonl',
         out,
         '--filter',
