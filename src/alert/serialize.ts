@@ -4,43 +4,15 @@
  * length), non-finite numbers become null.
  */
 
-import {Alert, Band, PayloadFormat, Survey} from './model';
+import {Alert} from './model';
 
 /** The normalized fields of an alert, without cutouts or the raw record. */
-export interface AlertSummary {
-  survey: Survey;
-  format: PayloadFormat;
-  schemaVersion: string;
-  objectId: string;
-  sourceId: string;
-  ra: number | null;
-  dec: number | null;
-  jd: number | null;
-  mjd: number | null;
-  mag: number | null;
-  magErr: number | null;
-  band: Band | null;
-  nPrevious: number | null;
-  classtar: number | null;
-}
+export type AlertSummary = Omit<Alert, 'cutouts' | 'record'>;
 
 export function alertSummary(a: Alert): AlertSummary {
-  return {
-    survey: a.survey,
-    format: a.format,
-    schemaVersion: a.schemaVersion,
-    objectId: a.objectId,
-    sourceId: a.sourceId,
-    ra: a.ra,
-    dec: a.dec,
-    jd: a.jd,
-    mjd: a.mjd,
-    mag: a.mag,
-    magErr: a.magErr,
-    band: a.band,
-    nPrevious: a.nPrevious,
-    classtar: a.classtar,
-  };
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars
+  const {cutouts, record, ...summary} = a;
+  return summary;
 }
 
 export interface JsonSafeOptions {
