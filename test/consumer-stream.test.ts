@@ -30,6 +30,9 @@ class FakeSource extends EventEmitter {
   acked: string[] = [];
   nacked: string[] = [];
   closed = false;
+  closeCalled = false;
+  /** Nacked while the stream was still open (the server redelivers them at once). */
+  nackedBeforeClose: string[] = [];
   /** Messages emitted after close() are a bug in the harness. */
   emitAfterClose = 0;
   message(
@@ -45,7 +48,10 @@ class FakeSource extends EventEmitter {
       received: Date.now(),
       deliveryAttempt: 1,
       ack: () => this.acked.push(id),
-      nack: () => this.nacked.push(id),
+      nack: () => {
+        this.nacked.push(id);
+        if (!this.closeCalled) this.nackedBeforeClose.push(id);
+      },
     };
     return m;
   }
@@ -58,6 +64,7 @@ class FakeSource extends EventEmitter {
   /** Like the client library, close() takes a while (flushing acks). */
   closeDelayMs = 0;
   async close() {
+    this.closeCalled = true;
     await sleep(this.closeDelayMs);
     this.closed = true;
   }
@@ -300,7 +307,7 @@ describe('streamAlerts: sendData and includeMetadata', () => {
 });
 
 describe('streamAlerts: bounds and stopping', () => {
-  it('maxResults: handles no more than it may count; the rest are nacked, none left unsettled', async () => {
+  it('maxResults: handles no more than it may count; the rest are nacked once the stream is closed, none left unsettled', async () => {
     const source = new FakeSource();
     let concurrent = 0;
     let maxConcurrent = 0;
@@ -320,6 +327,9 @@ describe('streamAlerts: bounds and stopping', () => {
     assert.equal(results.length, 3);
     assert.deepEqual(source.acked, ['m0', 'm1', 'm2']);
     assert.deepEqual(source.nacked.sort(), ['m3', 'm4', 'm5', 'm6']);
+    // Nacked on an open stream, they would be redelivered at once and could
+    // be on the wire when it is torn down: leased, not nacked.
+    assert.deepEqual(source.nackedBeforeClose, []);
     assert.ok(maxConcurrent <= 3);
     assert.equal(summary.stopReason, 'max-results');
     assert.equal(summary.received, 7);
@@ -345,7 +355,7 @@ describe('streamAlerts: bounds and stopping', () => {
     assert.equal(summary.counted, 2);
   });
 
-  it('a message arriving after the bound (while closing) is nacked at once', async () => {
+  it('a message arriving after the bound (while closing) is nacked, after the stream is closed', async () => {
     const source = new FakeSource();
     source.closeDelayMs = 50;
     let release: () => void = () => {};
@@ -364,6 +374,7 @@ describe('streamAlerts: bounds and stopping', () => {
     const {summary} = await run;
     assert.deepEqual(source.acked, ['m0']);
     assert.deepEqual(source.nacked, ['late']);
+    assert.deepEqual(source.nackedBeforeClose, []);
     assert.equal(source.emitAfterClose, 0);
     assert.equal(summary.received, 2);
   });

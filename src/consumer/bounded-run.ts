@@ -9,11 +9,18 @@
  *   never handles more than it may count; messages received beyond that wait
  *   in a local queue and are nacked when the bound is reached;
  * - the idle timeout runs from the last message received;
- * - stopping (bound, timeout, abort signal, stream error): new and queued
- *   messages are nacked at once, handlers in flight finish and are acked or
- *   nacked, then the source is closed (which nacks what the client library
- *   still holds). Closing before the handlers finish would let the library
- *   nack a message whose alert was already stored.
+ * - stopping (bound, timeout, abort signal, stream error): handlers in
+ *   flight finish and are acked, then the source is closed, and only then
+ *   are the queued, late and refused messages nacked. Closing before the
+ *   handlers finish would let the library nack a message whose alert was
+ *   already stored; nacking before the source is closed would let the server
+ *   redeliver the message at once on the still-open stream, and a message on
+ *   the wire when the stream is torn down is never seen, so never nacked: it
+ *   stays leased until its ack deadline (the Pub/Sub emulator redelivers a
+ *   nacked message within milliseconds). The client library's close
+ *   (`closeOptions.behavior: 'NACK'`) tears the stream down first and then
+ *   nacks what it still holds; the loop's own nacks after it are no-ops there
+ *   and the nacks a plain source needs.
  */
 
 import {TransientError, errorMessage} from '../errors';
@@ -100,6 +107,8 @@ export function runBounded<R>(
   let idleTimer: NodeJS.Timeout | undefined;
   let progressTimer: NodeJS.Timeout | undefined;
   let finishing = false;
+  /** Refused while stopping: nacked once the source is closed. */
+  const toNack: SourceMessage[] = [];
 
   return new Promise<BoundedRunResult<R>>((resolve, reject) => {
     const settle = (m: SourceMessage, ack: boolean, h?: Handled<R>) => {
@@ -108,7 +117,8 @@ export function runBounded<R>(
           m.ack();
           counters.acked++;
         } else {
-          m.nack();
+          if (stopping) toNack.push(m);
+          else m.nack();
           counters.nacked++;
         }
       } finally {
@@ -204,10 +214,17 @@ export function runBounded<R>(
           closeError = e;
         }
         try {
-          // Still listening: whatever arrives now is nacked by onMessage.
+          // Still listening: whatever arrives now is held for the nacks below.
           await source.close();
         } catch (e) {
           closeError ??= e;
+        }
+        for (const m of toNack) {
+          try {
+            m.nack();
+          } catch (e) {
+            closeError ??= e;
+          }
         }
         source.removeListener('message', onMessage);
         source.removeListener('error', onError);
