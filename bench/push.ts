@@ -48,6 +48,8 @@ import {
   startFunctionServer,
 } from '../src/local/function-server';
 import {findFreePort} from '../src/local/ports';
+import {heapLimitMiBFor} from '../src/local/memory-limit';
+import {DEFAULT_FUNCTIONS, memoryMiB} from '../src/deploy/config';
 import {AlertDocument, toAlertDocument} from '../src/store/alert-document';
 import {createAlertStore} from '../src/store/alert-store';
 import {createSubscriptionStore} from '../src/store/subscription-store';
@@ -77,6 +79,16 @@ const PHASES = new Set((process.env.BENCH_PHASES ?? 'ABCDE').toUpperCase());
 const PROF_DIR = process.env.BENCH_CPU_PROF
   ? path.resolve(process.env.BENCH_CPU_PROF)
   : undefined;
+/**
+ * Memory of the function processes (MiB): the deployed instance size by
+ * default (DEFAULT_FUNCTIONS.ingest.memory); 0 = unconstrained.
+ */
+const MEMORY_LIMIT_MIB = Number(
+  process.env.BENCH_MEMORY_LIMIT_MIB ??
+    memoryMiB(DEFAULT_FUNCTIONS.ingest.memory, 'ingest memory'),
+);
+/** Extra node flags of the function processes (experiments), e.g. "--max-semi-space-size=4". */
+const EXTRA_NODE_OPTIONS = process.env.BENCH_NODE_OPTIONS?.trim();
 const PITT = 'ardent-cycling-243415';
 const TOPIC = `projects/${PITT}/topics/ztf-loop`;
 const DIRECT_CONCURRENCY = 32;
@@ -230,7 +242,9 @@ async function startFunction(
     FIRESTORE_EMULATOR_HOST: firestoreEmu!.host,
     GOOGLE_CLOUD_PROJECT: project,
   };
-  const nodeOptions: string[] = [];
+  const nodeOptions: string[] = EXTRA_NODE_OPTIONS
+    ? EXTRA_NODE_OPTIONS.split(/\s+/)
+    : [];
   if (memoryProbe) {
     nodeOptions.push(
       `--require=${path.join(__dirname, 'lib', 'memory-probe.js')}`,
@@ -242,17 +256,28 @@ async function startFunction(
     nodeOptions.push('--cpu-prof', `--cpu-prof-dir=${dir}`);
   }
   if (nodeOptions.length) env.NODE_OPTIONS = nodeOptions.join(' ');
-  return startFunctionServer({
+  const fn = await startFunctionServer({
     target: 'ingest',
     env,
     port,
     onLog,
+    memoryLimitMiB: MEMORY_LIMIT_MIB || undefined,
     onOutput: line => {
       if (!/^(Serving function|Function:|Signature type|URL:)/.test(line))
         say(`[function ${label}] ${line}`);
     },
   });
+  if (!memoryNoted) {
+    memoryNoted = true;
+    say(
+      MEMORY_LIMIT_MIB
+        ? `function processes run under ${MEMORY_LIMIT_MIB} MiB (${fn.memoryLimit === 'cgroup' ? 'a memory cgroup, as a Cloud Run instance' : `no cgroup here: V8 heap bounded at ${heapLimitMiBFor(MEMORY_LIMIT_MIB)} MiB, as Node derives it from that limit`})`
+        : 'function processes run unconstrained (BENCH_MEMORY_LIMIT_MIB=0)',
+    );
+  }
+  return fn;
 }
+let memoryNoted = false;
 
 async function stopFunction(fn: FunctionServer, label: string) {
   await fn.stop(10_000);
@@ -586,6 +611,17 @@ async function main() {
     rss.end = rssOf(fn.pid) ?? NaN;
     await new Promise(r => setTimeout(r, 1100));
     say(`   at the end: ${heapNow()}`);
+    const spaces = heap.spaces as unknown as Record<string, [number, number]>;
+    say(
+      '   V8 spaces (committed/used MiB): ' +
+        Object.entries(spaces ?? {})
+          .filter(([, [size]]) => size > MiB / 2)
+          .map(
+            ([k, [size, used]]) =>
+              `${k} ${round(size / MiB)}/${round(used / MiB)}`,
+          )
+          .join(', '),
+    );
     summary.heapUsedMiBEnd = round(heap.heapUsed / MiB, 1);
     summary.externalMiBEnd = round(heap.external / MiB, 1);
     const ok = r.statuses[204] ?? 0;

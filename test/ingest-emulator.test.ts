@@ -65,6 +65,15 @@ describe('ingest function through the Pub/Sub and Firestore emulators', () => {
     proxy = await startTcpProxy({host, port: Number(port)});
     const schemaDir = await mkdtemp(path.join(tmpdir(), 'schemas-'));
     await writeLsstSchemaDir(schemaDir, [1101]);
+    db = emu.firestore(project);
+    // The stored filter: tom_pittgoogle's form, classtar < 0.5.
+    await createSubscriptionStore(db, config).put({
+      name: SUB,
+      topic: `projects/${PITT}/topics/ztf-loop`,
+      filter: fromPythonForm({classtar_threshold: 0.5, classtar_gt_lt: 'lt'}),
+      serverFilter: '',
+      settings: {},
+    });
     fn = await startFunctionServer({
       target: 'ingest',
       env: {
@@ -75,15 +84,6 @@ describe('ingest function through the Pub/Sub and Firestore emulators', () => {
         STORE_TIMEOUT_MS: '5000',
       },
       onLog: e => logs.push(e),
-    });
-    db = emu.firestore(project);
-    // The stored filter: tom_pittgoogle's form, classtar < 0.5.
-    await createSubscriptionStore(db, config).put({
-      name: SUB,
-      topic: `projects/${PITT}/topics/ztf-loop`,
-      filter: fromPythonForm({classtar_threshold: 0.5, classtar_gt_lt: 'lt'}),
-      serverFilter: '',
-      settings: {},
     });
     const pitt = emu.pubsub(PITT);
     [topic] = await pitt.createTopic('ztf-loop');
@@ -98,6 +98,14 @@ describe('ingest function through the Pub/Sub and Firestore emulators', () => {
   after(async () => {
     await fn?.stop();
     await proxy?.close();
+  });
+
+  it('an instance preloads the stored filters as it starts', async () => {
+    const warmed = await waitFor('the warm-up log line', async () =>
+      logs.find(e => e.message === 'instance warmed'),
+    );
+    assert.equal(warmed.filtersPreloaded, 1);
+    assert.equal(warmed.severity, 'INFO');
   });
 
   it('stores exactly the passing alerts once, quarantines each malformed message once', async () => {

@@ -438,6 +438,9 @@ function fakeStore(): SubscriptionStore & {
     loadFilter: async () => {
       throw new Error('not used');
     },
+    loadFilters: async () => {
+      throw new Error('not used');
+    },
   };
 }
 

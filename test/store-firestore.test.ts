@@ -20,6 +20,8 @@ import {
 } from '../src/store/alert-document';
 import {createAlertStore, StoreManyMode} from '../src/store/alert-store';
 import {createQuarantineStore} from '../src/store/quarantine-store';
+import {createSubscriptionStore} from '../src/store/subscription-store';
+import type {MaybeFilter} from '../src/filter/types';
 import {
   firestoreEmulatorSettings,
   useEmulators,
@@ -230,6 +232,35 @@ describe('Firestore store (emulator)', () => {
     } finally {
       await rm(dir, {recursive: true, force: true});
     }
+  });
+
+  it('loads every stored filter in one read; an invalid one is left to loadFilter', async () => {
+    const db = emu.firestore();
+    const subs = createSubscriptionStore(db, config);
+    const put = (name: string, filter: unknown) =>
+      subs.put({
+        name,
+        topic: 'projects/p/topics/ztf-loop',
+        filter: filter as MaybeFilter,
+        serverFilter: '',
+        settings: {},
+      });
+    await put('brighter-than-19', {field: 'mag', op: 'lt', value: 19});
+    await put('brighter-than-18', {field: 'mag', op: 'lt', value: 18});
+    await put('everything', null);
+    await put('broken', {field: 'mag', op: 'nope', value: 1});
+    const filters = await subs.loadFilters(10);
+    assert.deepEqual([...filters.keys()].sort(), [
+      'brighter-than-18',
+      'brighter-than-19',
+      'everything',
+    ]);
+    const alert = ztfAlert(); // mag 18.345
+    assert.equal(filters.get('brighter-than-19')!.matches(alert), true);
+    assert.equal(filters.get('brighter-than-18')!.matches(alert), false);
+    assert.equal(filters.get('everything')!.matches(alert), true);
+    await assert.rejects(subs.loadFilter('broken'), /invalid/);
+    assert.equal((await subs.loadFilters(1)).size <= 1, true);
   });
 
   it('quarantines a bad message once, with its bounded original bytes', async () => {

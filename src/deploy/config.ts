@@ -105,6 +105,28 @@ export type DeployOptionName = keyof typeof DEPLOY_OPTIONS;
 
 export const DEFAULT_PITTGOOGLE_PROJECT = 'ardent-cycling-243415';
 
+/** Each function's settings unless an option says otherwise (benchmarks measure under these). */
+export const DEFAULT_FUNCTIONS = {
+  ingest: {
+    name: 'pittgoogle-ingest',
+    memory: '512Mi',
+    cpu: 1,
+    concurrency: 16,
+    maxInstances: 20,
+    minInstances: 0,
+    timeoutSeconds: 120,
+  },
+  manage: {
+    name: 'pittgoogle-manage',
+    memory: '256Mi',
+    cpu: 1,
+    concurrency: 8,
+    maxInstances: 2,
+    minInstances: 0,
+    timeoutSeconds: 60,
+  },
+} as const satisfies Record<string, FunctionSettings>;
+
 function bad(message: string, details: Record<string, unknown> = {}): never {
   throw new PermanentError('bad-config', message, details);
 }
@@ -357,24 +379,8 @@ export function parseDeployConfig(o: RawDeployOptions): DeployConfig {
       o['pittgoogle-project'] ?? DEFAULT_PITTGOOGLE_PROJECT,
       '--pittgoogle-project',
     ),
-    ingest: fn(o, 'ingest', {
-      name: 'pittgoogle-ingest',
-      memory: '512Mi',
-      cpu: 1,
-      concurrency: 16,
-      maxInstances: 20,
-      minInstances: 0,
-      timeoutSeconds: 120,
-    }),
-    manage: fn(o, 'manage', {
-      name: 'pittgoogle-manage',
-      memory: '256Mi',
-      cpu: 1,
-      concurrency: 8,
-      maxInstances: 2,
-      minInstances: 0,
-      timeoutSeconds: 60,
-    }),
+    ingest: fn(o, 'ingest', DEFAULT_FUNCTIONS.ingest),
+    manage: fn(o, 'manage', DEFAULT_FUNCTIONS.manage),
     ingestServiceAccount: sa('ingest-service-account', 'pittgoogle-ingest'),
     manageServiceAccount: sa('manage-service-account', 'pittgoogle-manage'),
     pushServiceAccount: sa('push-service-account', 'pittgoogle-push'),

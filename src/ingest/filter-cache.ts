@@ -6,6 +6,12 @@
  * it is reloaded (stale-while-revalidate), and keeps serving if the reload
  * fails (reported through onStale); with no known filter, a failed load
  * propagates (a TransientError → redelivery).
+ *
+ * `prime` fills the cache from one bulk read at instance start (all the
+ * subscriptions' filters at once): the first messages then find their
+ * filter cached, and the Firestore client's first-call set-up (loading its
+ * protos, opening the channel) overlaps the server's start instead of
+ * delaying the first message. A miss while priming waits for it first.
  */
 
 import type {FilterPort, FilterSourcePort} from './pipeline';
@@ -15,6 +21,8 @@ export interface FilterCacheOptions {
   ttlMs: number;
   now?: () => number;
   onStale?: (subscription: string, error: unknown) => void;
+  /** A failed `prime` (the cache stays as it was). */
+  onPrimeFailed?: (error: unknown) => void;
   /** Most subscriptions an instance remembers (oldest evicted first). */
   maxEntries?: number;
 }
@@ -25,14 +33,22 @@ interface Entry {
   pending?: Promise<FilterPort>;
 }
 
-export function createFilterCache(
-  opts: FilterCacheOptions,
-): FilterSourcePort & {
+export interface FilterCache extends FilterSourcePort {
   invalidate(subscription?: string): void;
-} {
+  /**
+   * Caches the filters a bulk load returns (those absent load one by one
+   * as usual). Never rejects: a failed prime leaves the cache as it was.
+   */
+  prime(
+    loadAll: () => Promise<Iterable<[string, FilterPort]>>,
+  ): Promise<number>;
+}
+
+export function createFilterCache(opts: FilterCacheOptions): FilterCache {
   const now = opts.now ?? Date.now;
   const maxEntries = opts.maxEntries ?? 1000;
   const entries = new Map<string, Entry>();
+  let priming: Promise<number> | undefined;
 
   function reload(subscription: string, entry: Entry): Promise<FilterPort> {
     entry.pending ??= opts
@@ -58,30 +74,68 @@ export function createFilterCache(
     return entry.pending;
   }
 
+  function lookup(subscription: string): FilterPort | Promise<FilterPort> {
+    let entry = entries.get(subscription);
+    if (!entry) {
+      if (entries.size >= maxEntries) {
+        entries.delete(entries.keys().next().value as string);
+      }
+      entry = {loadedAt: 0};
+      entries.set(subscription, entry);
+    }
+    if (entry.filter && now() - entry.loadedAt < opts.ttlMs) {
+      return entry.filter;
+    }
+    if (entry.filter) {
+      // Expired: serve the known filter while one reload runs (its errors
+      // are reported through onStale and keep the known filter).
+      void reload(subscription, entry);
+      return entry.filter;
+    }
+    return reload(subscription, entry);
+  }
+
   return {
     filterFor(subscription: string): FilterPort | Promise<FilterPort> {
-      let entry = entries.get(subscription);
-      if (!entry) {
-        if (entries.size >= maxEntries) {
-          entries.delete(entries.keys().next().value as string);
-        }
-        entry = {loadedAt: 0};
-        entries.set(subscription, entry);
+      if (priming && !entries.get(subscription)?.filter) {
+        return priming.then(() => lookup(subscription));
       }
-      if (entry.filter && now() - entry.loadedAt < opts.ttlMs) {
-        return entry.filter;
-      }
-      if (entry.filter) {
-        // Expired: serve the known filter while one reload runs (its errors
-        // are reported through onStale and keep the known filter).
-        void reload(subscription, entry);
-        return entry.filter;
-      }
-      return reload(subscription, entry);
+      return lookup(subscription);
     },
     invalidate(subscription?: string) {
       if (subscription === undefined) entries.clear();
       else entries.delete(subscription);
+    },
+    prime(loadAll) {
+      const started = now();
+      priming ??= loadAll()
+        .then(
+          loaded => {
+            let n = 0;
+            for (const [subscription, filter] of loaded) {
+              const known = entries.get(subscription);
+              if (known) {
+                // Loaded one by one meanwhile: at least as fresh.
+                if (known.filter && known.loadedAt >= started) continue;
+                known.filter = filter;
+                known.loadedAt = started;
+              } else {
+                if (entries.size >= maxEntries) break;
+                entries.set(subscription, {filter, loadedAt: started});
+              }
+              n++;
+            }
+            return n;
+          },
+          error => {
+            opts.onPrimeFailed?.(error);
+            return 0;
+          },
+        )
+        .finally(() => {
+          priming = undefined;
+        });
+      return priming;
     },
   };
 }

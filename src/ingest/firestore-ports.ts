@@ -17,8 +17,8 @@ import {
   createSubscriptionStore,
   SubscriptionStore,
 } from '../store/subscription-store';
-import {createFilterCache} from './filter-cache';
-import type {FilterSourcePort, QuarantinePort, StoreMeta} from './pipeline';
+import {createFilterCache, FilterCache} from './filter-cache';
+import type {QuarantinePort, StoreMeta} from './pipeline';
 
 /** The TOM Toolkit mappings stored with each alert. */
 export function tomMapping(a: Alert) {
@@ -41,17 +41,32 @@ export function storedFilterSource(
   subscriptions: SubscriptionStore,
   config: Pick<Config, 'filterCacheTtlMs'>,
   log: Logger,
-): FilterSourcePort & {invalidate(subscription?: string): void} {
-  return createFilterCache({
+): FilterCache & {warm(): Promise<number>} {
+  const cache = createFilterCache({
     ttlMs: config.filterCacheTtlMs,
+    maxEntries: FILTER_CACHE_ENTRIES,
     load: name => subscriptions.loadFilter(name),
     onStale: (subscription, error) =>
       log.warn('filter reload failed; using the cached filter', {
         subscription,
         error: errorMessage(error),
       }),
+    onPrimeFailed: error =>
+      log.warn('could not preload the filters; loading them one by one', {
+        error: errorMessage(error),
+      }),
   });
+  return {
+    ...cache,
+    /** Preloads the subscriptions' filters (an instance's start). */
+    warm: () => cache.prime(() => subscriptions.loadFilters(FILTERS_PRELOADED)),
+  };
 }
+
+/** Subscriptions' filters an instance keeps. */
+const FILTER_CACHE_ENTRIES = 1000;
+/** Filters read at an instance's start (one read each). */
+const FILTERS_PRELOADED = 100;
 
 export function firestoreSubscriptions(
   firestore: Firestore,

@@ -12,6 +12,7 @@ import * as path from 'node:path';
 import {createInterface} from 'node:readline';
 
 import {TransientError} from '../errors';
+import {MemoryLimit, memoryLimit} from './memory-limit';
 import {findFreePort, httpStatus, LOOPBACK} from './ports';
 import {killGroup, signalGroup} from './process-group';
 
@@ -29,6 +30,12 @@ export interface FunctionServerOptions {
   startTimeoutMs?: number;
   /** Extra node flags of the child (e.g. --cpu-prof). */
   execArgv?: string[];
+  /**
+   * Run under the memory limit of a deployed instance (MiB; see
+   * ./memory-limit.ts): in a memory cgroup where the machine allows it,
+   * else with the heap limit Node would derive from it.
+   */
+  memoryLimitMiB?: number;
 }
 
 export interface FunctionServer {
@@ -44,6 +51,8 @@ export interface FunctionServer {
   stop(graceMs?: number): Promise<void>;
   /** SIGKILL at once (fault tests). */
   kill(): Promise<void>;
+  /** How `memoryLimitMiB` was applied, when it was asked for. */
+  readonly memoryLimit?: MemoryLimit['kind'];
 }
 
 /** The package root (this file is build/src/local/function-server.js). */
@@ -61,22 +70,32 @@ export async function startFunctionServer(
     ),
     'main.js',
   );
-  const child = spawn(
-    process.execPath,
-    [
-      ...(opts.execArgv ?? []),
-      cli,
-      `--target=${opts.target}`,
-      `--source=${path.join(ROOT, 'build', 'src', 'functions', 'index.js')}`,
-      `--port=${port}`,
-      '--signature-type=http',
-    ],
-    {
-      detached: true,
-      env: {...process.env, ...opts.env, PORT: String(port)},
-      stdio: ['ignore', 'pipe', 'pipe'],
+  const limit =
+    opts.memoryLimitMiB !== undefined
+      ? memoryLimit(opts.memoryLimitMiB)
+      : undefined;
+  const argv = [
+    ...(opts.execArgv ?? []),
+    cli,
+    `--target=${opts.target}`,
+    `--source=${path.join(ROOT, 'build', 'src', 'functions', 'index.js')}`,
+    `--port=${port}`,
+    '--signature-type=http',
+  ];
+  const command = limit
+    ? limit.wrap(process.execPath, argv)
+    : {command: process.execPath, args: argv};
+  const child = spawn(command.command, command.args, {
+    detached: true,
+    // FUNCTION_TARGET as the platform sets it.
+    env: {
+      ...process.env,
+      ...opts.env,
+      FUNCTION_TARGET: opts.target,
+      PORT: String(port),
     },
-  );
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const pid = child.pid;
   if (pid === undefined) {
     throw new TransientError(
@@ -107,6 +126,7 @@ export async function startFunctionServer(
   const exited = new Promise<number | null>(resolve =>
     child.once('exit', code => {
       done = true;
+      limit?.remove();
       resolve(code);
     }),
   );
@@ -142,5 +162,6 @@ export async function startFunctionServer(
     output,
     stop,
     kill: () => stop(0),
+    memoryLimit: limit?.kind,
   };
 }

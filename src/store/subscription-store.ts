@@ -49,6 +49,12 @@ export interface SubscriptionStore {
    * TransientError: alerts wait in Pub/Sub until the filter is fixed.
    */
   loadFilter(name: string): Promise<CompiledFilter>;
+  /**
+   * The compiled filters of up to `limit` subscriptions in one read (an
+   * instance's start). A stored filter that no longer validates is left
+   * out: `loadFilter` reports it when a message needs it.
+   */
+  loadFilters(limit: number): Promise<Map<string, CompiledFilter>>;
 }
 
 const PASS_ALL = compileFilter(null);
@@ -138,6 +144,20 @@ export function createSubscriptionStore(
           {subscription: name},
         );
       }
+    },
+    async loadFilters(limit) {
+      const snap = await call('list', '*', () =>
+        collection.select('filter').limit(limit).get(),
+      );
+      const filters = new Map<string, CompiledFilter>();
+      for (const d of snap.docs) {
+        try {
+          filters.set(d.id, compileFilter(validateFilter(d.get('filter'))));
+        } catch {
+          // invalid: left to loadFilter's error
+        }
+      }
+      return filters;
     },
   };
 }
