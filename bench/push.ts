@@ -271,7 +271,7 @@ async function startFunction(
     memoryNoted = true;
     say(
       MEMORY_LIMIT_MIB
-        ? `function processes run under ${MEMORY_LIMIT_MIB} MiB (${fn.memoryLimit === 'cgroup' ? 'a memory cgroup, as a Cloud Run instance' : `no cgroup here: V8 heap bounded at ${heapLimitMiBFor(MEMORY_LIMIT_MIB)} MiB, as Node derives it from that limit`})`
+        ? `function processes run under ${MEMORY_LIMIT_MIB} MiB (${fn.memoryLimit === 'cgroup' ? 'a memory cgroup, as a Cloud Run instance' : `no cgroup here: V8 heap flags as Node derives them from that limit (old space ${heapLimitMiBFor(MEMORY_LIMIT_MIB)} MiB)`})`
         : 'function processes run unconstrained (BENCH_MEMORY_LIMIT_MIB=0)',
     );
   }
