@@ -16,6 +16,7 @@ import {
   ztfLikeSchemaText,
   ztfLikeType,
 } from '../src/testing';
+import {zigzagVarint as varint} from '../src/testing/avro-bytes';
 
 async function withSchemaDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
   const dir = await mkdtemp(path.join(tmpdir(), 'schemas-'));
@@ -38,17 +39,6 @@ async function failure(
     assert.ok(isAlertError(e), `untyped error: ${String(e)}`);
     return e as AlertError;
   }
-}
-
-function varint(n: number): Buffer {
-  const out: number[] = [];
-  let zz = n * 2;
-  while (zz >= 0x80) {
-    out.push((zz % 128) | 0x80);
-    zz = Math.floor(zz / 128);
-  }
-  out.push(zz);
-  return Buffer.from(out);
 }
 
 describe('decode errors are typed, permanent and say why', () => {
