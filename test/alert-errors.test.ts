@@ -289,6 +289,22 @@ describe('decode errors are typed, permanent and say why', () => {
     }
   });
 
+  it('an over-long varint in a long field is bad-avro, not an engine error', async () => {
+    const p = generateLsstPacket({seed: 3});
+    // diaSourceId (a long) starts at byte 5: 200 continuation bytes, then the end.
+    const b = Buffer.concat([
+      p.bytes.subarray(0, 5),
+      Buffer.alloc(200, 0x80),
+      Buffer.from([0x01]),
+      p.bytes.subarray(6),
+    ]);
+    await withSchemaDir(async dir => {
+      const e = await failure(b, dir);
+      assert.equal(e.code, 'bad-avro');
+      assert.match(e.message, /malformed long: a varint of 201 bytes/);
+    });
+  });
+
   it('trailing bytes after a Confluent record are bad-avro', async () => {
     const p = generateLsstPacket({seed: 2});
     const {mkdtemp} = await import('node:fs/promises');
