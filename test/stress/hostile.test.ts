@@ -1401,7 +1401,7 @@ describe('hostile input through the ingest push endpoint and the decoder', () =>
     ]);
     assert.equal(ok.status, 204, `valid alert after ${c.name}: ${ok.text}`);
     // Its log line says stored (the documents are counted at the end).
-    const deadline = Date.now() + 5000;
+    const deadline = Date.now() + 15_000;
     while (!logs.some(l => l.outcome === 'stored' && l.sourceId === id)) {
       assert.ok(Date.now() < deadline, `valid alert after ${c.name} stored`);
       await new Promise(r => setTimeout(r, 20));
