@@ -16,6 +16,7 @@ import {
   ztfLikeSchemaText,
   ztfLikeType,
 } from '../src/testing';
+import {zigzagVarint as varint} from '../src/testing/avro-bytes';
 
 async function withSchemaDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
   const dir = await mkdtemp(path.join(tmpdir(), 'schemas-'));
@@ -38,17 +39,6 @@ async function failure(
     assert.ok(isAlertError(e), `untyped error: ${String(e)}`);
     return e as AlertError;
   }
-}
-
-function varint(n: number): Buffer {
-  const out: number[] = [];
-  let zz = n * 2;
-  while (zz >= 0x80) {
-    out.push((zz % 128) | 0x80);
-    zz = Math.floor(zz / 128);
-  }
-  out.push(zz);
-  return Buffer.from(out);
 }
 
 describe('decode errors are typed, permanent and say why', () => {
@@ -297,6 +287,22 @@ describe('decode errors are typed, permanent and say why', () => {
         assert.ok(isAlertError(e), `flip ${k}: untyped ${String(e)}`);
       }
     }
+  });
+
+  it('an over-long varint in a long field is bad-avro, not an engine error', async () => {
+    const p = generateLsstPacket({seed: 3});
+    // diaSourceId (a long) starts at byte 5: 200 continuation bytes, then the end.
+    const b = Buffer.concat([
+      p.bytes.subarray(0, 5),
+      Buffer.alloc(200, 0x80),
+      Buffer.from([0x01]),
+      p.bytes.subarray(6),
+    ]);
+    await withSchemaDir(async dir => {
+      const e = await failure(b, dir);
+      assert.equal(e.code, 'bad-avro');
+      assert.match(e.message, /malformed long: a varint of 201 bytes/);
+    });
   });
 
   it('trailing bytes after a Confluent record are bad-avro', async () => {

@@ -35,6 +35,18 @@ describe('parsePushRequest', () => {
     assert.equal(m.deliveryAttempt, undefined);
   });
 
+  it('keeps an attribute named __proto__ as an own attribute', () => {
+    const m = parsePushRequest({
+      body: '{"message": {"data": "AAAA", "attributes": {"__proto__": "x", "fid": "1"}}, "subscription": "ztf-loop"}',
+      headers: {'content-type': 'text/plain'},
+    });
+    assert.deepEqual(Object.entries(m.attributes), [
+      ['__proto__', 'x'],
+      ['fid', '1'],
+    ]);
+    assert.equal(Object.getPrototypeOf(m.attributes), Object.prototype);
+  });
+
   it('prefers the endpoint query over the body, and accepts snake_case ids', () => {
     const body = {
       message: {data, message_id: '7', publish_time: '2026-01-01T00:00:00Z'},

@@ -118,6 +118,11 @@ describe('ingest handler (functions framework)', () => {
     res = await post('/..%2F..%2Fetc', envelope());
     assert.equal(res.status, 400);
     assert.equal((await errorOf(res)).code, 'invalid-name');
+    // Two names on the endpoint: refused, not replaced by the envelope's.
+    res = await post('/?subscription=s-1&subscription=s-2', envelope('s-3'));
+    assert.equal(res.status, 400);
+    assert.equal((await errorOf(res)).code, 'invalid-name');
+    assert.equal(quarantined.length, before + 2);
   });
 
   it('refuses other methods and oversized bodies', async () => {

@@ -6,7 +6,7 @@
  */
 
 import {strict as assert} from 'node:assert';
-import {createServer, Server} from 'node:http';
+import type {Server} from 'node:http';
 import {AddressInfo} from 'node:net';
 import {after, before, describe, it} from 'node:test';
 
@@ -22,7 +22,14 @@ import {AlertError} from '../src/errors';
 import {createManageHandler} from '../src/functions/manage';
 import {createLogger} from '../src/log';
 import type {SubscriptionManager} from '../src/subscriptions';
-import {idTokenClaims, signIdToken, testKeyPair} from '../src/testing/id-token';
+import {
+  CertsServer,
+  idTokenClaims,
+  jwksOf,
+  signIdToken,
+  startCertsServer,
+  testKeyPair,
+} from '../src/testing/id-token';
 
 const AUD = 'https://manage.example.run.app';
 const ALICE = 'alice@example.org';
@@ -38,32 +45,14 @@ describe('ID-token verification', () => {
   const k1 = keyPair();
   const k2 = keyPair(); // rotated in later
   const wrong = keyPair();
-  let served: Record<string, unknown> = {};
-  let fetches = 0;
-  let server: Server;
+  let certs: CertsServer;
   let certsUrl = '';
 
   before(async () => {
-    server = createServer((req, res) => {
-      fetches++;
-      res.setHeader('content-type', 'application/json');
-      res.setHeader('cache-control', 'public, max-age=3600');
-      res.end(JSON.stringify(served));
-    });
-    await new Promise<void>(r => server.listen(0, '127.0.0.1', r));
-    certsUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/certs`;
-    served = {
-      keys: [
-        {
-          ...k1.publicKey.export({format: 'jwk'}),
-          kid: 'k1',
-          alg: 'RS256',
-          use: 'sig',
-        },
-      ],
-    };
+    certs = await startCertsServer(jwksOf({k1: k1.publicKey}));
+    certsUrl = certs.url;
   });
-  after(() => new Promise<void>(r => server.close(() => r())));
+  after(() => certs.close());
 
   const verifier = () =>
     createIdTokenVerifier({
@@ -144,10 +133,10 @@ describe('ID-token verification', () => {
   it('fetches keys again when a token names an unknown kid (rotation), from a JWKS or a PEM map', async () => {
     const v = verifier();
     await v.verifyHeader(`Bearer ${sign(k1.privateKey, claims())}`);
-    const before = fetches;
+    const before = certs.fetches;
     await v.verifyHeader(`Bearer ${sign(k1.privateKey, claims())}`);
-    assert.equal(fetches, before, 'cached');
-    served = {
+    assert.equal(certs.fetches, before, 'cached');
+    certs.served = {
       k1: k1.publicKey.export({format: 'pem', type: 'spki'}),
       k2: k2.publicKey.export({format: 'pem', type: 'spki'}),
     };
@@ -155,7 +144,7 @@ describe('ID-token verification', () => {
       `Bearer ${sign(k2.privateKey, claims({email: 'bob@example.org'}), {alg: 'RS256', kid: 'k2'})}`,
     );
     assert.equal(c.email, 'bob@example.org');
-    assert.equal(fetches, before + 1);
+    assert.equal(certs.fetches, before + 1);
   });
 
   describe('the manage handler in the functions framework', () => {

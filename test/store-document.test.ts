@@ -10,6 +10,7 @@ import {
 } from '../src/store/alert-document';
 import {
   documentSize,
+  firestoreFieldName,
   isValidDocumentId,
   toFirestoreValue,
   toTimestamp,
@@ -55,6 +56,27 @@ describe('toFirestoreValue', () => {
     const v = toFirestoreValue({r: new Rec()}) as {r: object};
     assert.equal(Object.getPrototypeOf(v.r), Object.prototype);
     assert.deepEqual(v.r, {a: 1});
+  });
+
+  it('stores reserved and empty keys (__x__, __proto__, "") under a ~ prefix, never on the prototype', () => {
+    const v = toFirestoreValue(
+      JSON.parse(
+        '{"__x__": 1, "__proto__": {"a": 2}, "": 3, "_y_": 4, "a": {"__z__": 5}}',
+      ),
+    ) as Record<string, unknown>;
+    assert.deepEqual(Object.keys(v).sort(), [
+      '_y_',
+      'a',
+      '~',
+      '~__proto__',
+      '~__x__',
+    ]);
+    assert.deepEqual(v['~__proto__'], {a: 2});
+    assert.equal(Object.getPrototypeOf(v), Object.prototype);
+    assert.deepEqual(v.a, {'~__z__': 5});
+    assert.equal(firestoreFieldName('__'), '__', 'too short to be reserved');
+    assert.equal(firestoreFieldName('___'), '___');
+    assert.equal(firestoreFieldName('____'), '~____');
   });
 
   it('computes sizes by the documented rules', () => {
@@ -182,6 +204,37 @@ describe('toAlertDocument', () => {
       () => toAlertDocument(a, {subscription: '..'}, {keepCutouts: false}),
       (e: AlertError) => e.code === 'invalid-name',
     );
+  });
+});
+
+describe('reserved keys in alert and quarantine documents', () => {
+  it('keeps message attributes and record keys that Firestore reserves, prefixed', () => {
+    const attributes = JSON.parse(
+      '{"__x__": "1", "__proto__": "2", "fid": "1"}',
+    );
+    const alert = ztfAlert();
+    const doc = toAlertDocument(
+      {...alert, record: {...alert.record, __y__: 7}},
+      {...META, attributes},
+      {keepCutouts: false},
+    );
+    assert.deepEqual(doc.data.attributes, {
+      '~__x__': '1',
+      '~__proto__': '2',
+      fid: '1',
+    });
+    assert.equal((doc.data.record as Record<string, unknown>)['~__y__'], 7);
+    const q = toQuarantineDocument({
+      subscription: 's',
+      reason: 'bad-avro',
+      message: 'm',
+      attributes,
+    });
+    assert.deepEqual(q.attributes, {
+      '~__x__': '1',
+      '~__proto__': '2',
+      fid: '1',
+    });
   });
 });
 

@@ -21,8 +21,16 @@ import {errorMessage, PermanentError} from '../errors';
 const MAX_ZERO_SIZE_ITEMS = 1_000_000;
 
 /** Decodes an Avro zigzag varint (given as its raw bytes) to a bigint. */
-function varintToBigInt(buf: Buffer): bigint {
+export function varintToBigInt(buf: Buffer): bigint {
   const len = buf.length;
+  if (len > 10) {
+    // A 64-bit long takes at most 10 bytes: corrupt data (and past ~150
+    // bytes the arithmetic below would no longer be finite).
+    throw new PermanentError(
+      'bad-avro',
+      `malformed long: a varint of ${len} bytes (at most 10)`,
+    );
+  }
   if (len <= 7) {
     // Up to 49 bits: exact in a double.
     let n = 0;

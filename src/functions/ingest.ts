@@ -8,7 +8,12 @@
 
 import type {Request, Response} from '@google-cloud/functions-framework';
 
-import {AlertError, TransientError, errorMessage} from '../errors';
+import {
+  AlertError,
+  PermanentError,
+  TransientError,
+  errorMessage,
+} from '../errors';
 import type {IdTokenVerifier} from '../auth/id-token';
 import type {Logger} from '../log';
 import {parsePushRequest, validateResourceId} from '../ingest/envelope';
@@ -44,6 +49,14 @@ function sendError(
 function querySubscription(req: Request): string | undefined {
   const q = req.query?.subscription;
   if (typeof q === 'string') return q;
+  if (q !== undefined) {
+    // `?subscription=a&subscription=b` (or a[x]=...): ambiguous, never
+    // silently replaced by the path or the envelope's name.
+    throw new PermanentError(
+      'invalid-name',
+      'the push endpoint names more than one subscription (?subscription= given twice or as an object)',
+    );
+  }
   const m = /^\/(?:subscriptions\/)?([^/]+)\/?$/.exec(req.path ?? '');
   if (!m) return undefined;
   try {
@@ -142,10 +155,10 @@ export function createIngestHandler(deps: IngestHandlerDeps) {
         ? e
         : new TransientError('internal', errorMessage(e));
     const subscription = (() => {
-      const s =
-        (err.details.subscription as string | undefined) ??
-        querySubscription(req);
       try {
+        const s =
+          (err.details.subscription as string | undefined) ??
+          querySubscription(req);
         return s === undefined ? undefined : validateResourceId(s);
       } catch {
         return undefined;

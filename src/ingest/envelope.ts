@@ -130,7 +130,13 @@ function stringAttributes(attrs: unknown): Record<string, string> {
     if (typeof v !== 'string') {
       throw badEnvelope(`message.attributes.${k.slice(0, 64)} is not a string`);
     }
-    out[k] = v;
+    // An own property even for "__proto__" (an assignment would drop it).
+    Object.defineProperty(out, k, {
+      value: v,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
   }
   return out;
 }

@@ -24,7 +24,9 @@ import {Alert} from '../alert/model';
 import {PermanentError} from '../errors';
 import {
   documentSize,
+  firestoreFieldName,
   isValidDocumentId,
+  safeStringMap,
   stringSize,
   toFirestoreValue,
   toFirestoreValueSized,
@@ -116,8 +118,9 @@ export function toAlertDocument(
     if (isCutoutKey(key) && !opts.keepCutouts) continue;
     const converted = toFirestoreValueSized(value);
     if (converted.value === undefined) continue;
-    record[key] = converted.value;
-    fieldSizes.set(key, stringSize(key) + converted.size);
+    const name = firestoreFieldName(key);
+    record[name] = converted.value;
+    fieldSizes.set(name, stringSize(name) + converted.size);
   }
 
   const tom = opts.tom ? toFirestoreValue(opts.tom(alert)) : null;
@@ -141,7 +144,7 @@ export function toAlertDocument(
     ingestTime: Timestamp.fromDate(opts.now ?? new Date()),
     subscription,
     messageId: meta.messageId ?? null,
-    attributes: {...(meta.attributes ?? {})},
+    attributes: safeStringMap(meta.attributes),
     tom,
     trimmed,
     record,

@@ -18,6 +18,35 @@ import {Timestamp} from '@google-cloud/firestore';
 /** Field name of the map that wraps an array nested in an array. */
 export const NESTED_ARRAY_FIELD = 'values';
 
+/**
+ * A map key as a Firestore field name: Firestore refuses empty names and
+ * reserves `__.*__` (a message attribute or a lite JSON key such as `__x__`
+ * or `__proto__` would make the whole write fail, forever). Those keys are
+ * stored with a `~` prefix (`~__x__`, `~`); every other key is kept as is.
+ */
+export function firestoreFieldName(key: string): string {
+  return key === '' || (key.startsWith('__') && /^__.*__$/s.test(key))
+    ? `~${key}`
+    : key;
+}
+
+/** A map of strings (message attributes) with Firestore-safe keys. */
+export function safeStringMap(
+  map: Readonly<Record<string, string>> | undefined,
+): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!map) return out;
+  for (const k of Object.keys(map)) {
+    Object.defineProperty(out, firestoreFieldName(k), {
+      value: map[k],
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  }
+  return out;
+}
+
 export function toFirestoreValue(value: unknown): unknown {
   switch (typeof value) {
     case 'string':
@@ -45,7 +74,7 @@ export function toFirestoreValue(value: unknown): unknown {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value as object)) {
     const c = toFirestoreValue(v);
-    if (c !== undefined) out[k] = c;
+    if (c !== undefined) out[firestoreFieldName(k)] = c;
   }
   return out;
 }
@@ -154,8 +183,9 @@ function convertSized(value: unknown, acc: {size: number}): unknown {
       acc.size = before;
       continue;
     }
-    out[k] = c;
-    acc.size += keySize(k);
+    const name = firestoreFieldName(k);
+    out[name] = c;
+    acc.size += keySize(name);
   }
   return out;
 }

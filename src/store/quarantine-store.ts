@@ -22,6 +22,7 @@ import {
 } from './firestore-errors';
 import {
   isValidDocumentId,
+  safeStringMap,
   toFirestoreValue,
   valueSize,
 } from './firestore-value';
@@ -91,7 +92,7 @@ export function toQuarantineDocument(
     messageId: record.messageId ?? null,
     reason: record.reason,
     message: record.message.slice(0, MAX_MESSAGE_CHARS),
-    attributes: {...(record.attributes ?? {})},
+    attributes: safeStringMap(record.attributes),
     data: kept,
     dataLength: data.byteLength,
     dataTruncated: kept.byteLength < data.byteLength,

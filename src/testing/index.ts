@@ -16,6 +16,7 @@ export {
   lsstLikeSchemaText,
   lsstLikeType,
   writeLsstSchemaDir,
+  writeMixedSchemaDir,
 } from './lsst-packet';
 export type {LsstPacketOptions} from './lsst-packet';
 export {generateLiteJson, pythonJson} from './lite-json';

@@ -4,7 +4,7 @@
  * as bytes; named types in their own files like the real schema folders).
  */
 
-import {mkdir, writeFile} from 'node:fs/promises';
+import {mkdir, readdir, symlink, writeFile} from 'node:fs/promises';
 import * as path from 'node:path';
 
 import * as avro from 'avsc';
@@ -102,6 +102,30 @@ export async function writeLsstSchemaDir(
         JSON.stringify(s, null, 2),
       );
     }
+  }
+}
+
+/**
+ * A schema directory for tests that need both the generated schemas (ids
+ * `schemaIds`, e.g. 9901, which no real version uses) and the real LSST
+ * folders of `realLsstRoot` (e.g. $ALERT_SCHEMAS_DIR/lsst), linked, not
+ * copied, beside them.
+ */
+export async function writeMixedSchemaDir(
+  root: string,
+  schemaIds: number[],
+  realLsstRoot?: string,
+): Promise<void> {
+  await writeLsstSchemaDir(root, schemaIds);
+  if (!realLsstRoot) return;
+  const taken = new Set(schemaIds.map(id => String(Math.floor(id / 100))));
+  for (const major of await readdir(realLsstRoot)) {
+    if (taken.has(major)) {
+      throw new Error(
+        `generated schema ids ${schemaIds.join(', ')} collide with ${realLsstRoot}/${major}`,
+      );
+    }
+    await symlink(path.join(realLsstRoot, major), path.join(root, major));
   }
 }
 

@@ -4,16 +4,7 @@ import {deflateRawSync} from 'node:zlib';
 
 import * as avro from 'avsc';
 
-function varint(n: number): Buffer {
-  let zz = n >= 0 ? n * 2 : -n * 2 - 1;
-  const out: number[] = [];
-  while (zz >= 0x80) {
-    out.push((zz % 128) | 0x80);
-    zz = Math.floor(zz / 128);
-  }
-  out.push(zz);
-  return Buffer.from(out);
-}
+import {zigzagVarint as varint} from './avro-bytes';
 
 function avroString(s: string | Buffer): Buffer {
   const b = typeof s === 'string' ? Buffer.from(s, 'utf8') : s;
