@@ -132,6 +132,7 @@ describe('deploy plan', () => {
       SUBSCRIPTIONS_COLLECTION: 'subscriptions',
       KEEP_CUTOUTS: 'false',
       LOG_LEVEL: 'INFO',
+      NODE_ENV: 'production',
     };
     assert.deepEqual(envOf(ingest), common);
     assert.deepEqual(envOf(manage), {

@@ -129,6 +129,10 @@ export function commonEnv(cfg: DeployConfig): Record<string, string> {
     SUBSCRIPTIONS_COLLECTION: cfg.subscriptionsCollection,
     KEEP_CUTOUTS: String(cfg.keepCutouts),
     LOG_LEVEL: cfg.logLevel,
+    // Express inside the functions framework answers what it refuses itself
+    // (an unparsable JSON body) with a page that shows a stack trace and
+    // file paths, unless NODE_ENV is production.
+    NODE_ENV: 'production',
   };
   if (cfg.schemaSource) env.SCHEMA_SOURCE = cfg.schemaSource;
   return env;
