@@ -23,7 +23,7 @@ function getIngestHandler() {
       minSeverity: config.logLevel,
       fields: {function: 'ingest'},
     });
-    const ctx = createIngestContext(config, createFirestore(config), log);
+    const ctx = createIngestContext(config, () => createFirestore(config), log);
     const auth = config.pushAuthEmails.length
       ? {
           verifier: createIdTokenVerifier({
