@@ -28,24 +28,11 @@ import {
   writeLsstSchemaDir,
 } from '../src/testing';
 import {startTcpProxy, TcpProxy} from '../src/testing/tcp-proxy';
+import {waitFor} from '../src/testing/wait';
 
 const PITT = 'ardent-cycling-243415';
 const SUB = 'ztf-loop-e2e';
 const config = loadConfig({});
-
-async function waitFor<T>(
-  what: string,
-  probe: () => Promise<T | undefined>,
-  timeoutMs = 60_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise(r => setTimeout(r, 250));
-  }
-}
 
 describe('ingest function through the Pub/Sub and Firestore emulators', () => {
   const emu = useEmulators({pubsub: true, firestore: true});

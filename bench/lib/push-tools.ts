@@ -10,6 +10,8 @@ import {AddressInfo} from 'node:net';
 
 import {LOOPBACK} from '../../src/local/ports';
 
+export {MiB, rssOf} from '../../src/testing/process-memory';
+
 /** A push body as the Pub/Sub emulator sends it (both spellings of the ids). */
 export function pushEnvelope(
   data: Buffer,
@@ -200,17 +202,6 @@ export async function postAll(
   return {ms, latencies, statuses};
 }
 
-/** Resident memory of a process (VmRSS), bytes; undefined when it is gone. */
-export function rssOf(pid: number): number | undefined {
-  try {
-    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const m = /^VmRSS:\s+(\d+)\s+kB/m.exec(status);
-    return m ? Number(m[1]) * 1024 : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 /** CPU time (user + system) a process has used so far, ms. */
 export function cpuMsOf(pid: number): number {
   try {
@@ -233,8 +224,6 @@ export function percentile(xs: readonly number[], p: number): number {
   const sorted = [...xs].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
 }
-
-export const MiB = 1024 * 1024;
 
 export function round(n: number, digits = 0): number {
   const f = 10 ** digits;

@@ -14,9 +14,15 @@ import {
   firestoreSubscriptions,
   storedFilterSource,
 } from '../ingest/firestore-ports';
-import {AlertStorePort, createIngestPipeline} from '../ingest/pipeline';
+import {
+  AlertStorePort,
+  createIngestPipeline,
+  QuarantinePort,
+} from '../ingest/pipeline';
 import type {Logger} from '../log';
 import {createAlertStore} from '../store/alert-store';
+import {createClientRecycler} from '../store/client-recycler';
+import {isCallTimeout} from '../store/firestore-errors';
 
 /** One Firestore client per instance; the emulator is selected by FIRESTORE_EMULATOR_HOST. */
 export function createFirestore(config: Config): Firestore {
@@ -28,21 +34,50 @@ export function createFirestore(config: Config): Firestore {
   });
 }
 
+/**
+ * The ingest pipeline over Firestore. `newFirestore` makes the instance's
+ * client, and a new one when the current one's connection is stuck: only
+ * call timeouts for two store timeouts in a row (see
+ * ../store/client-recycler.ts; the filter cache survives a replacement).
+ */
 export function createIngestContext(
   config: Config,
-  firestore: Firestore,
+  newFirestore: () => Firestore,
   log: Logger,
 ) {
-  const subscriptions = firestoreSubscriptions(firestore, config);
-  const alertStore = createAlertStore(firestore, config, {
-    timeoutMs: config.storeTimeoutMs,
+  const firestore = createClientRecycler({
+    create: () => {
+      const db = newFirestore();
+      return {
+        db,
+        alertStore: createAlertStore(db, config, {
+          timeoutMs: config.storeTimeoutMs,
+        }),
+        subscriptions: firestoreSubscriptions(db, config),
+        quarantine: firestoreQuarantine(db, config),
+      };
+    },
+    dispose: old => old.db.terminate(),
+    isTimeout: isCallTimeout,
+    windowMs: 2 * config.storeTimeoutMs,
+    onRecycle: info =>
+      log.warn('Firestore client replaced: no answer to any call', info),
   });
   const toDocument = alertDocumentMapper(config);
   const alerts: AlertStorePort = {
-    store: (alert, meta) => alertStore.store(toDocument(alert, meta)),
+    store: (alert, meta) => {
+      const doc = toDocument(alert, meta);
+      return firestore.run(c => c.alertStore.store(doc));
+    },
   };
-  const quarantine = firestoreQuarantine(firestore, config);
-  const filters = storedFilterSource(subscriptions, config, log);
+  const quarantine: QuarantinePort = {
+    quarantine: record => firestore.run(c => c.quarantine.quarantine(record)),
+  };
+  const filters = storedFilterSource(
+    {loadFilter: name => firestore.run(c => c.subscriptions.loadFilter(name))},
+    config,
+    log,
+  );
   const pipeline = createIngestPipeline({
     decoder: createDecoder({schemaSource: config.schemaSource}),
     filters,
@@ -50,5 +85,5 @@ export function createIngestContext(
     quarantine,
     log,
   });
-  return {pipeline, quarantine, filters, subscriptions, alertStore};
+  return {pipeline, quarantine, filters, firestore};
 }

@@ -26,7 +26,7 @@ function getIngest() {
       minSeverity: config.logLevel,
       fields: {function: 'ingest'},
     });
-    const ctx = createIngestContext(config, createFirestore(config), log);
+    const ctx = createIngestContext(config, () => createFirestore(config), log);
     const auth = config.pushAuthEmails.length
       ? {
           verifier: createIdTokenVerifier({

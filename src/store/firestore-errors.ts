@@ -97,6 +97,15 @@ export function classifyFirestoreError(
   });
 }
 
+/** True for the error of {@link withTimeout}: Firestore gave no answer at all in time. */
+export function isCallTimeout(e: unknown): boolean {
+  return (
+    e instanceof TransientError &&
+    e.code === 'store-unavailable' &&
+    typeof e.details.timeoutMs === 'number'
+  );
+}
+
 /**
  * Rejects with a transient `store-unavailable` when `promise` has not settled
  * within `ms`. This is the only effective bound: the Firestore client passes

@@ -1,7 +1,9 @@
 /**
  * A local Confluent-compatible schema registry for tests (node:http on
- * 127.0.0.1, port 0): `GET /schemas/ids/{id}` → `{"schema": "<text>"}`, 404
- * for unknown ids, or a forced status to simulate an outage.
+ * 127.0.0.1, a free port or the one asked for): `GET /schemas/ids/{id}` →
+ * `{"schema": "<text>"}`, 404 for unknown ids, or a forced status to simulate
+ * an outage. `close()` and a new registry on the same `port` simulate a
+ * registry that goes down and comes back.
  */
 
 import {createServer} from 'node:http';
@@ -18,6 +20,7 @@ export interface SchemaRegistry {
 
 export async function startSchemaRegistry(
   schemas: Map<number, string> | Record<number, string>,
+  options: {port?: number} = {},
 ): Promise<SchemaRegistry> {
   const byId =
     schemas instanceof Map
@@ -50,7 +53,9 @@ export async function startSchemaRegistry(
     }
     json(200, {schema});
   });
-  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>(resolve =>
+    server.listen(options.port ?? 0, '127.0.0.1', resolve),
+  );
   const {port} = server.address() as AddressInfo;
   state.url = `http://127.0.0.1:${port}`;
   state.close = () =>
