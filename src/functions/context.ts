@@ -74,7 +74,11 @@ export function createIngestContext(
     quarantine: record => firestore.run(c => c.quarantine.quarantine(record)),
   };
   const filters = storedFilterSource(
-    {loadFilter: name => firestore.run(c => c.subscriptions.loadFilter(name))},
+    {
+      loadFilter: name => firestore.run(c => c.subscriptions.loadFilter(name)),
+      loadFilters: limit =>
+        firestore.run(c => c.subscriptions.loadFilters(limit)),
+    },
     config,
     log,
   );

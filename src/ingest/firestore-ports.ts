@@ -38,7 +38,7 @@ export function alertDocumentMapper(
 
 /** Subscriptions' stored filters, cached per instance for config.filterCacheTtlMs. */
 export function storedFilterSource(
-  subscriptions: Pick<SubscriptionStore, 'loadFilter'>,
+  subscriptions: Pick<SubscriptionStore, 'loadFilter' | 'loadFilters'>,
   config: Pick<Config, 'filterCacheTtlMs'>,
   log: Logger,
 ): FilterCache & {warm(): Promise<number>} {
