@@ -55,7 +55,7 @@ export function varintToBigInt(buf: Buffer): bigint {
 }
 
 /** Encodes a bigint as an Avro zigzag varint. */
-function bigIntToVarint(value: bigint): Buffer {
+export function bigIntToVarint(value: bigint): Buffer {
   let zz = BigInt.asUintN(64, (value << 1n) ^ (value >> 63n));
   const out: number[] = [];
   while (zz >= 0x80n) {

@@ -7,17 +7,11 @@
 import type * as avro from 'avsc';
 
 import {readOcfHeader, readVarint} from '../alert/avro-ocf';
+import {bigIntToVarint} from '../alert/avro-types';
 
 /** The Avro zigzag varint of `n` (a long: up to 64 bits). */
 export function zigzagVarint(n: number | bigint): Buffer {
-  let zz = BigInt.asUintN(64, (BigInt(n) << 1n) ^ (BigInt(n) >> 63n));
-  const out: number[] = [];
-  while (zz >= 0x80n) {
-    out.push(Number(zz & 0x7fn) | 0x80);
-    zz >>= 7n;
-  }
-  out.push(Number(zz));
-  return Buffer.from(out);
+  return bigIntToVarint(BigInt(n));
 }
 
 /** Index of the first byte where `a` and `b` differ (the shorter length if one is a prefix). */
