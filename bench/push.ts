@@ -49,7 +49,11 @@ import {
 } from '../src/local/function-server';
 import {findFreePort} from '../src/local/ports';
 import {heapLimitMiBFor} from '../src/local/memory-limit';
-import {DEFAULT_FUNCTIONS, memoryMiB} from '../src/deploy/config';
+import {
+  DEFAULT_FUNCTIONS,
+  INGEST_NODE_OPTIONS,
+  memoryMiB,
+} from '../src/deploy/config';
 import {AlertDocument, toAlertDocument} from '../src/store/alert-document';
 import {createAlertStore} from '../src/store/alert-store';
 import {createSubscriptionStore} from '../src/store/subscription-store';
@@ -87,8 +91,10 @@ const MEMORY_LIMIT_MIB = Number(
   process.env.BENCH_MEMORY_LIMIT_MIB ??
     memoryMiB(DEFAULT_FUNCTIONS.ingest.memory, 'ingest memory'),
 );
-/** Extra node flags of the function processes (experiments), e.g. "--max-semi-space-size=4". */
-const EXTRA_NODE_OPTIONS = process.env.BENCH_NODE_OPTIONS?.trim();
+/** Node flags of the function processes: the deployed ones unless BENCH_NODE_OPTIONS says otherwise. */
+const EXTRA_NODE_OPTIONS = (
+  process.env.BENCH_NODE_OPTIONS ?? INGEST_NODE_OPTIONS
+).trim();
 const PITT = 'ardent-cycling-243415';
 const TOPIC = `projects/${PITT}/topics/ztf-loop`;
 const DIRECT_CONCURRENCY = 32;
@@ -278,7 +284,7 @@ async function startFunction(
     memoryNoted = true;
     say(
       MEMORY_LIMIT_MIB
-        ? `function processes run under ${MEMORY_LIMIT_MIB} MiB (${fn.memoryLimit === 'cgroup' ? 'a memory cgroup, as a Cloud Run instance' : `no cgroup here: V8 heap flags as Node derives them from that limit (old space ${heapLimitMiBFor(MEMORY_LIMIT_MIB)} MiB)`})`
+        ? `function processes run with NODE_OPTIONS="${EXTRA_NODE_OPTIONS}" under ${MEMORY_LIMIT_MIB} MiB (${fn.memoryLimit === 'cgroup' ? 'a memory cgroup, as a Cloud Run instance' : `no cgroup here: V8 heap flags as Node derives them from that limit (old space ${heapLimitMiBFor(MEMORY_LIMIT_MIB)} MiB)`})`
         : 'function processes run unconstrained (BENCH_MEMORY_LIMIT_MIB=0)',
     );
   }

@@ -134,7 +134,12 @@ describe('deploy plan', () => {
       LOG_LEVEL: 'INFO',
       NODE_ENV: 'production',
     };
-    assert.deepEqual(envOf(ingest), common);
+    // The ingest function's V8 young generation, sized for its throughput
+    // (a 512 MiB instance would otherwise get 1 MiB semi-spaces).
+    assert.deepEqual(envOf(ingest), {
+      ...common,
+      NODE_OPTIONS: '--max-semi-space-size=16',
+    });
     assert.deepEqual(envOf(manage), {
       ...common,
       INGEST_URL: '${INGEST_URL}',

@@ -26,8 +26,12 @@ describe('memoryLimit', () => {
       if (!cgroup) assert.equal(limit.kind, 'heap-flag');
       try {
         const {command, args} = limit.wrap(process.execPath, ['-e', PROBE]);
+        const env = {
+          ...process.env,
+          NODE_OPTIONS: limit.nodeOptions.join(' '),
+        };
         const seen = JSON.parse(
-          execFileSync(command, args, {encoding: 'utf8'}),
+          execFileSync(command, args, {encoding: 'utf8', env}),
         ) as {constrainedMiB: number; heapLimitMiB: number};
         if (limit.kind === 'cgroup') {
           assert.equal(seen.constrainedMiB, 512);

@@ -12,7 +12,12 @@
  * them as shell variables.
  */
 
-import {DeployConfig, FunctionSettings, serviceAccountEmail} from './config';
+import {
+  DeployConfig,
+  FunctionSettings,
+  INGEST_NODE_OPTIONS,
+  serviceAccountEmail,
+} from './config';
 import {
   fieldOverrideBody,
   gcloudCanDeploy,
@@ -467,13 +472,10 @@ export function buildDeployPlan(cfg: DeployConfig, inputs: PlanInputs): Step[] {
       ],
       {retryNotFound: true},
     ),
-    deployFunction(
-      cfg,
-      cfg.ingest,
-      'ingest',
-      cfg.ingestServiceAccount,
-      commonEnv(cfg),
-    ),
+    deployFunction(cfg, cfg.ingest, 'ingest', cfg.ingestServiceAccount, {
+      ...commonEnv(cfg),
+      NODE_OPTIONS: INGEST_NODE_OPTIONS,
+    }),
     gcloud(
       'Read the ingest function URL (the push endpoint)',
       [

@@ -93,6 +93,13 @@ export async function startFunctionServer(
       ...opts.env,
       FUNCTION_TARGET: opts.target,
       PORT: String(port),
+      ...(limit?.nodeOptions.length
+        ? {
+            NODE_OPTIONS: [...limit.nodeOptions, opts.env.NODE_OPTIONS ?? '']
+              .join(' ')
+              .trim(),
+          }
+        : {}),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

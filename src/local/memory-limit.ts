@@ -8,8 +8,9 @@
  * Where this machine lets us create a memory cgroup (v2, or v1's memory
  * controller; root in a container usually can), the child is started inside
  * a fresh one with that limit: the kernel enforces it and Node reads it.
- * Otherwise the child gets the heap limit Node would have derived
- * (`--max-old-space-size`), and `kind` says so.
+ * Otherwise the child gets the heap limits Node would have derived
+ * (`--max-old-space-size`, `--max-semi-space-size`, first in NODE_OPTIONS),
+ * and `kind` says so.
  */
 
 import {existsSync, mkdirSync, rmdirSync, writeFileSync} from 'node:fs';
@@ -19,8 +20,14 @@ export interface MemoryLimit {
   limitMiB: number;
   /** 'cgroup': enforced by the kernel; 'heap-flag': the V8 heap bound only. */
   kind: 'cgroup' | 'heap-flag';
-  /** Wraps a command so that it starts under the limit. */
+  /** Wraps a command so that it starts under the limit (the cgroup). */
   wrap(command: string, args: string[]): {command: string; args: string[]};
+  /**
+   * Node flags to put first in NODE_OPTIONS (the heap flags): flags given
+   * after them, like a deployment's own NODE_OPTIONS, still win, as they
+   * win over what Node derives under a cgroup.
+   */
+  nodeOptions: string[];
   /** Removes the cgroup (after the process has exited). */
   remove(): void;
 }
@@ -94,6 +101,7 @@ export function memoryLimit(
           ...args,
         ],
       }),
+      nodeOptions: [],
       // Right after the exit the cgroup can still be busy for a moment.
       remove: () => {
         let tries = 0;
@@ -113,10 +121,8 @@ export function memoryLimit(
   return {
     limitMiB,
     kind: 'heap-flag',
-    wrap: (command, args) => ({
-      command,
-      args: [...heapFlags(limitMiB), ...args],
-    }),
+    wrap: (command, args) => ({command, args}),
+    nodeOptions: heapFlags(limitMiB),
     remove: () => {},
   };
 }

@@ -5,8 +5,8 @@
  * as fast as the emulator delivers, to the ingest function (the real
  * functions framework, its own process) → exactly N documents with exactly
  * the expected ids, none stored twice, nothing quarantined, nothing left
- * unacknowledged. The function runs as deployed, under its instance's
- * memory (512 MiB: a memory cgroup where the machine allows one, else the
+ * unacknowledged. The function runs as deployed (its NODE_OPTIONS), under
+ * its instance's memory (512 MiB: a memory cgroup where the machine allows one, else the
  * heap limits Node derives from it; src/local/memory-limit.ts), and its
  * resident memory, sampled every 250 ms, must stay within 256 MiB (peak and
  * growth from the first quarter of the run to the end are figures).
@@ -32,7 +32,11 @@ import {
 } from '../../src/testing';
 import {useEmulators} from '../../src/testing/emulator-fixture';
 import {createIngestLog, deliveryFigures} from '../../src/testing/ingest-log';
-import {DEFAULT_FUNCTIONS, memoryMiB} from '../../src/deploy/config';
+import {
+  DEFAULT_FUNCTIONS,
+  INGEST_NODE_OPTIONS,
+  memoryMiB,
+} from '../../src/deploy/config';
 import {groupRss, MiB, sampleRss} from '../../src/testing/process-memory';
 import {
   createPushScenario,
@@ -82,6 +86,7 @@ describe(`stress: load, ${N.toLocaleString('en-US')} alerts pushed`, () => {
         FIRESTORE_EMULATOR_HOST: emu.emulators.firestore!.host,
         GOOGLE_CLOUD_PROJECT: project,
         SCHEMA_SOURCE: schemaDir,
+        NODE_OPTIONS: INGEST_NODE_OPTIONS,
       },
       onLog: log.onLog,
       memoryLimitMiB: INSTANCE_MIB,
