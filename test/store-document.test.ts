@@ -131,11 +131,20 @@ describe('toAlertDocument', () => {
     assert.equal(record.candidate.candid, '2982177112815010003');
     assert.equal(record.candidate.pid, '2481250115015');
     assert.equal(record.candidate.sgscore1, null);
-    assert.equal(
-      (record.fp_hists as unknown as {forcediffimflux: unknown}[])[1]
-        .forcediffimflux,
-      null,
-    );
+    // Histories: one JSON text each, out of `record`, ids exact.
+    assert.equal('fp_hists' in record, false);
+    assert.equal('prv_candidates' in record, false);
+    const histories = d.histories as Record<string, string>;
+    assert.deepEqual(Object.keys(histories).sort(), [
+      'fp_hists',
+      'prv_candidates',
+    ]);
+    const fp = JSON.parse(histories.fp_hists);
+    assert.equal(fp[1].forcediffimflux, null);
+    const prv = JSON.parse(histories.prv_candidates);
+    assert.equal(prv.length, 3);
+    assert.equal(prv[0].candid, '2982177112815010002');
+    assert.equal(prv[1].candid, null);
     assert.equal('cutoutScience' in record, false);
     assert.ok(doc.sizeBytes > 1000 && doc.sizeBytes < 10_000);
   });
@@ -161,11 +170,10 @@ describe('toAlertDocument', () => {
     const doc = toAlertDocument(giant, META, {keepCutouts: true, now});
     assert.ok(doc.sizeBytes <= DEFAULT_MAX_DOCUMENT_BYTES);
     assert.equal(doc.trimmed[0], 'cutouts');
-    assert.deepEqual(doc.trimmed, ['cutouts', 'record.fp_hists']);
-    assert.equal(
-      (doc.data.record as Record<string, unknown[]>).prv_candidates.length,
-      8000,
-    );
+    assert.deepEqual(doc.trimmed, ['cutouts', 'histories.fp_hists']);
+    const histories = doc.data.histories as Record<string, string>;
+    assert.equal(JSON.parse(histories.prv_candidates).length, 8000);
+    assert.equal('fp_hists' in histories, false);
     assert.deepEqual(doc.data.trimmed, doc.trimmed);
     const record = doc.data.record as Record<string, unknown>;
     assert.equal('cutoutScience' in record, false);
@@ -182,9 +190,10 @@ describe('toAlertDocument', () => {
     });
     assert.deepEqual(small.trimmed.slice(0, 3), [
       'cutouts',
-      'record.fp_hists',
-      'record.prv_candidates',
+      'histories.fp_hists',
+      'histories.prv_candidates',
     ]);
+    assert.deepEqual(small.data.histories, {});
     assert.ok(small.sizeBytes <= 3000);
     assert.throws(
       () =>

@@ -8,6 +8,7 @@ import {join} from 'node:path';
 import {Firestore} from '@google-cloud/firestore';
 
 import {createDecoder} from '../src/alert/decode';
+import {toJsonSafe} from '../src/alert/serialize';
 import {toGenericAlert, toTarget} from '../src/alert/tom';
 
 import {loadConfig} from '../src/config';
@@ -16,6 +17,7 @@ import {startFirestoreEmulator} from '../src/local/emulators';
 import {findFreePort} from '../src/local/ports';
 import {
   FIRESTORE_MAX_DOCUMENT_BYTES,
+  HISTORY_FIELDS,
   toAlertDocument,
 } from '../src/store/alert-document';
 import {createAlertStore, StoreManyMode} from '../src/store/alert-store';
@@ -97,8 +99,9 @@ describe('Firestore store (emulator)', () => {
     assert.ok(doc.sizeBytes < FIRESTORE_MAX_DOCUMENT_BYTES);
     assert.equal(await store.store(doc), 'stored');
     const snap = await store.alertRef('ztf-loop', doc.sourceId).get();
-    assert.deepEqual(snap.get('trimmed'), ['cutouts', 'record.fp_hists']);
-    assert.equal(snap.get('record.prv_candidates').length, 8000);
+    assert.deepEqual(snap.get('trimmed'), ['cutouts', 'histories.fp_hists']);
+    assert.equal(JSON.parse(snap.get('histories.prv_candidates')).length, 8000);
+    assert.equal(snap.get('histories.fp_hists'), undefined);
   });
 
   it('round-trips nested arrays as {values: [...]} maps', async () => {
@@ -195,8 +198,10 @@ describe('Firestore store (emulator)', () => {
       const db = emu.firestore();
       const store = createAlertStore(db, config);
       const docs = [];
+      const alerts = [];
       for (const p of packets) {
         for (const alert of await decoder.decode(p.bytes)) {
+          alerts.push(alert);
           docs.push(
             toAlertDocument(alert, meta('decoded'), {
               keepCutouts: true,
@@ -229,6 +234,22 @@ describe('Firestore store (emulator)', () => {
         lsst.get('record.diaSource.diaSourceId'),
         expected[3].sourceId,
       );
+      // Histories: one JSON text per history field, the decoded value exactly.
+      let histories = 0;
+      for (const alert of alerts) {
+        const snap = await store.alertRef('decoded', alert.sourceId).get();
+        for (const key of HISTORY_FIELDS) {
+          if (!(key in alert.record)) continue;
+          histories++;
+          assert.equal(snap.get(`record.${key}`), undefined, key);
+          assert.deepEqual(
+            JSON.parse(snap.get(`histories.${key}`)),
+            toJsonSafe(alert.record[key]),
+            `${alert.sourceId} ${key}`,
+          );
+        }
+      }
+      assert.ok(histories >= 5, `${histories} history fields checked`);
     } finally {
       await rm(dir, {recursive: true, force: true});
     }

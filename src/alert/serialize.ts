@@ -57,3 +57,24 @@ export function toJsonSafe(
   };
   return walk(value);
 }
+
+/**
+ * `value` as JSON text, exactly: bigints as decimal strings, bytes as
+ * base64, non-finite numbers and `undefined` in arrays as null. The same
+ * JSON as `JSON.stringify(toJsonSafe(value))` in one pass, without the copy.
+ */
+export function toJsonText(value: unknown): string {
+  return JSON.stringify(value ?? null, jsonSafeReplacer);
+}
+
+function jsonSafeReplacer(this: unknown, key: string, value: unknown): unknown {
+  if (typeof value === 'bigint') return value.toString();
+  // Buffers reach a replacer already turned into {type, data} by toJSON.
+  const raw = (this as Record<string, unknown>)[key];
+  if (raw instanceof Uint8Array) {
+    return Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString(
+      'base64',
+    );
+  }
+  return value;
+}

@@ -5,22 +5,30 @@
  * Top-level, queryable fields: objectId, sourceId, survey, format,
  * schemaVersion, ra, dec, mag, magErr, band, jd, mjd, classtar, nPrevious,
  * publishTime, ingestTime (Timestamps), subscription, messageId, attributes.
- * `record` is the full decoded record converted by {@link toFirestoreValue}
- * (bigint → exact decimal string, NaN → null, nested arrays wrapped as
- * `{values: [...]}`); cutouts (`record.cutout*`) are kept as bytes only with
- * `keepCutouts`, otherwise removed. Other byte fields are kept as bytes.
+ * `record` is the decoded record without its histories, converted by
+ * {@link toFirestoreValue} (bigint → exact decimal string, NaN → null, nested
+ * arrays wrapped as `{values: [...]}`); cutouts (`record.cutout*`) are kept
+ * as bytes only with `keepCutouts`, otherwise removed. Other byte fields are
+ * kept as bytes. `histories` holds each history field of the record
+ * ({@link HISTORY_FIELDS}: prv_candidates, fp_hists, prvDiaSources, ...) as
+ * one JSON text (`toJsonText`: ids as exact decimal strings), under the same
+ * name: `JSON.parse(doc.histories.prv_candidates)` is the array. They are
+ * ~1,300 of a ZTF alert's ~1,400 values; as separate Firestore fields they
+ * cost most of the write's CPU (the client validates and encodes each field)
+ * and are neither indexed nor queryable in an array anyway.
  * `tom` holds the injected TOM mapping (null when none is given).
  *
  * Size bound: a document stays under `maxBytes` (default 1 MiB minus a
  * 64 KiB margin) by Firestore's documented size rules. Above it, cutouts are
  * dropped first, then the histories (fp_hists, prvDiaForcedSources,
  * prvDiaNondetectionLimits, prv_candidates, prvDiaSources, prvSources), then
- * the largest remaining record fields, then `record`, `tom` and `attributes`
- * entirely. `trimmed` lists what was dropped ('cutouts', 'record.fp_hists',
- * ...): empty for a complete document.
+ * the largest remaining record fields, then `tom` and `attributes`.
+ * `trimmed` lists what was dropped ('cutouts', 'histories.fp_hists',
+ * 'record.candidate', ...): empty for a complete document.
  */
 
 import {Alert} from '../alert/model';
+import {toJsonText} from '../alert/serialize';
 import {PermanentError} from '../errors';
 import {
   documentSize,
@@ -39,7 +47,10 @@ export const FIRESTORE_MAX_DOCUMENT_BYTES = 1_048_576;
 /** Default bound on a stored alert: the limit minus a 64 KiB safety margin. */
 export const DEFAULT_MAX_DOCUMENT_BYTES = FIRESTORE_MAX_DOCUMENT_BYTES - 65_536;
 
-/** History fields dropped (in this order) when a document is too large. */
+/**
+ * The record's history fields, stored as JSON text under `histories` and
+ * dropped in this order when a document is too large.
+ */
 export const HISTORY_FIELDS = [
   'fp_hists',
   'prvDiaForcedSources',
@@ -83,6 +94,8 @@ export interface AlertDocument {
 }
 
 const isCutoutKey = (key: string) => /^cutout/i.test(key);
+const HISTORY_KEYS: ReadonlySet<string> = new Set(HISTORY_FIELDS);
+const isHistoryKey = (key: string) => HISTORY_KEYS.has(key);
 
 /** Throws `invalid-name` / `invalid-alert` when an id cannot be a document id. */
 export function checkDocumentIds(subscription: string, sourceId: string): void {
@@ -111,16 +124,24 @@ export function toAlertDocument(
   checkDocumentIds(subscription, sourceId);
   const maxBytes = opts.maxBytes ?? DEFAULT_MAX_DOCUMENT_BYTES;
 
-  // The record, converted field by field (top-level sizes drive trimming).
+  // The record, converted field by field, its histories as JSON text
+  // (top-level sizes, keyed by their path in the document, drive trimming).
   const record: Record<string, unknown> = {};
+  const histories: Record<string, string> = {};
   const fieldSizes = new Map<string, number>();
   for (const [key, value] of Object.entries(alert.record)) {
+    if (isHistoryKey(key)) {
+      const text = toJsonText(value);
+      histories[key] = text;
+      fieldSizes.set(`histories.${key}`, stringSize(key) + stringSize(text));
+      continue;
+    }
     if (isCutoutKey(key) && !opts.keepCutouts) continue;
     const converted = toFirestoreValueSized(value);
     if (converted.value === undefined) continue;
     const name = firestoreFieldName(key);
     record[name] = converted.value;
-    fieldSizes.set(name, stringSize(name) + converted.size);
+    fieldSizes.set(`record.${name}`, stringSize(name) + converted.size);
   }
 
   const tom = opts.tom ? toFirestoreValue(opts.tom(alert)) : null;
@@ -148,9 +169,11 @@ export function toAlertDocument(
     tom,
     trimmed,
     record,
+    histories,
   };
 
-  // Size of everything but `record` and `trimmed`, plus the record's fields.
+  // Size of everything but `record`, `histories` and `trimmed`, plus the
+  // fields of the first two.
   const path = [
     COLLECTION_ID_BOUND,
     subscription,
@@ -158,41 +181,52 @@ export function toAlertDocument(
     sourceId,
   ];
   const baseSize = () =>
-    documentSize(path, {...data, record: {}, trimmed: []}) -
+    documentSize(path, {...data, record: {}, histories: {}, trimmed: []}) -
     stringSize('record') -
+    stringSize('histories') -
     stringSize('trimmed');
   let base = baseSize();
-  let recordBytes = 0;
-  for (const n of fieldSizes.values()) recordBytes += n;
+  let fieldBytes = 0;
+  for (const n of fieldSizes.values()) fieldBytes += n;
   const markerBytes = () =>
     stringSize('trimmed') + trimmed.reduce((n, t) => n + stringSize(t), 0);
-  const total = () => base + stringSize('record') + recordBytes + markerBytes();
-  const drop = (key: string) => {
-    recordBytes -= fieldSizes.get(key) ?? 0;
-    fieldSizes.delete(key);
-    delete record[key];
+  const total = () =>
+    base +
+    stringSize('record') +
+    stringSize('histories') +
+    fieldBytes +
+    markerBytes();
+  /** Drops `record.<name>` or `histories.<name>`. */
+  const drop = (path: string) => {
+    fieldBytes -= fieldSizes.get(path) ?? 0;
+    fieldSizes.delete(path);
+    const dot = path.indexOf('.');
+    const map = path.slice(0, dot) === 'record' ? record : histories;
+    delete map[path.slice(dot + 1)];
   };
 
   if (total() > maxBytes) {
     // 1. cutouts
-    const cutoutKeys = [...fieldSizes.keys()].filter(isCutoutKey);
-    if (cutoutKeys.length) {
-      cutoutKeys.forEach(drop);
+    const cutoutPaths = [...fieldSizes.keys()].filter(p =>
+      isCutoutKey(p.slice('record.'.length)),
+    );
+    if (cutoutPaths.length) {
+      cutoutPaths.forEach(drop);
       trimmed.push('cutouts');
     }
     // 2. histories, in order
     for (const key of HISTORY_FIELDS) {
       if (total() <= maxBytes) break;
-      if (fieldSizes.has(key)) {
-        drop(key);
-        trimmed.push(`record.${key}`);
+      if (fieldSizes.has(`histories.${key}`)) {
+        drop(`histories.${key}`);
+        trimmed.push(`histories.${key}`);
       }
     }
-    // 3. the largest remaining record fields
+    // 3. the largest remaining fields
     while (total() > maxBytes && fieldSizes.size > 0) {
       const [largest] = [...fieldSizes.entries()].sort((a, b) => b[1] - a[1]);
       drop(largest[0]);
-      trimmed.push(`record.${largest[0]}`);
+      trimmed.push(largest[0]);
     }
     // 4. tom, then attributes
     for (const key of ['tom', 'attributes'] as const) {
