@@ -282,6 +282,7 @@ describe('deploy plan', () => {
     assert.deepEqual(exempt.map(s => s.argv[4]).sort(), [
       'attributes',
       'cutouts',
+      'histories',
       'record',
       'tom',
     ]);
