@@ -28,7 +28,7 @@
 
 import {execFileSync} from 'node:child_process';
 import {mkdirSync, readdirSync} from 'node:fs';
-import {loadavg} from 'node:os';
+import {cpus, loadavg} from 'node:os';
 import * as path from 'node:path';
 
 import {Firestore} from '@google-cloud/firestore';
@@ -69,6 +69,8 @@ import {
   percentile,
   post,
   cpuMsOf,
+  groupCpuMs,
+  selfCpuMs,
   postAll,
   pushEnvelope,
   round,
@@ -383,7 +385,9 @@ async function phaseB(concurrency: number, subscription: string) {
   // Warm the client (connection, first RPC) on a few documents of another path.
   const warm = documents(`${subscription}-warm`, 20).docs;
   await creates(warm, Math.min(concurrency, 4));
+  const cpu = cpuMeter();
   const r = await creates(docs, concurrency);
+  const cpuMs = cpu.perAlert(docs.length);
   say(
     `B${concurrency}: Firestore create, ${concurrency} in flight: ${round(r.rate)}/s, latency mean ${round(r.meanMs, 2)} ms (p50 ${round(r.p50, 2)}, p99 ${round(r.p99, 1)})`,
   );
@@ -394,7 +398,32 @@ async function phaseB(concurrency: number, subscription: string) {
     note: `p50 ${round(r.p50, 2)} / p99 ${round(r.p99, 1)} ms`,
   });
   summary['toAlertDocumentMs'] = round(msPerDoc, 3);
-  return r;
+  return {...r, cpuMs};
+}
+
+/**
+ * CPU time per alert of this process (the client or the sender), of the
+ * Firestore emulator (its whole process group) and of a function process,
+ * over one measured stretch: where a 2-core machine's time goes.
+ */
+function cpuMeter(fnPid?: number) {
+  const emulator = firestoreEmu?.pid;
+  const read = () => ({
+    self: selfCpuMs(),
+    emulator: emulator === undefined ? NaN : groupCpuMs(emulator),
+    fn: fnPid === undefined ? NaN : cpuMsOf(fnPid),
+  });
+  const start = read();
+  return {
+    perAlert(n: number) {
+      const end = read();
+      return {
+        self: (end.self - start.self) / n,
+        emulator: (end.emulator - start.emulator) / n,
+        fn: (end.fn - start.fn) / n,
+      };
+    },
+  };
 }
 
 // ---------------------------------------------------------------------------
@@ -530,7 +559,7 @@ async function main() {
       i => pushEnvelope(packets[i], `w${i}`, 'bench-warm', project),
       DIRECT_CONCURRENCY,
     );
-    const cpu0 = cpuMsOf(fn.pid);
+    const cpu = cpuMeter(fn.pid);
     const r = await postAll(
       `${fn.url}?subscription=bench-d`,
       N,
@@ -538,7 +567,8 @@ async function main() {
       DIRECT_CONCURRENCY,
     );
     await waitUntil('logs', () => logs.handled.length >= N, 10_000);
-    const cpuPerAlert = (cpuMsOf(fn.pid) - cpu0) / N;
+    const dCpu = cpu.perAlert(N);
+    const cpuPerAlert = dCpu.fn;
     summary.functionCpuMsPerAlert = round(cpuPerAlert, 2);
     const rate = (N / r.ms) * 1000;
     const pipelineMs = mean(logs.handled.map(x => x.latencyMs));
@@ -553,6 +583,24 @@ async function main() {
       latencyMs: mean(r.latencies),
       note: `pipeline ${round(pipelineMs, 1)} ms of it; function CPU ${round(cpuPerAlert, 2)} ms/alert`,
     });
+    // Where the machine's CPU goes per alert, in B32 and in D.
+    const b = b32.cpuMs;
+    const bTotal = b.self + b.emulator;
+    const dTotal = dCpu.fn + dCpu.emulator + dCpu.self;
+    say(
+      `   CPU per alert, B32: client ${round(b.self, 2)} + emulator ${round(b.emulator, 2)} = ${round(bTotal, 2)} ms; ` +
+        `D: function ${round(dCpu.fn, 2)} + emulator ${round(dCpu.emulator, 2)} + sender ${round(dCpu.self, 2)} = ${round(dTotal, 2)} ms ` +
+        `(${cpus().length} cores: at most ${round((cpus().length * 1000) / bTotal)} and ${round((cpus().length * 1000) / dTotal)} alerts/s)`,
+    );
+    summary.cpuMsPerAlertB32 = {
+      client: round(b.self, 2),
+      emulator: round(b.emulator, 2),
+    };
+    summary.cpuMsPerAlertD = {
+      function: round(dCpu.fn, 2),
+      emulator: round(dCpu.emulator, 2),
+      sender: round(dCpu.self, 2),
+    };
     summary.firestorePerSec32 = round(b32.rate);
     summary.directPerSec32 = round(rate);
     summary.directRatio = round(rate / b32.rate, 3);

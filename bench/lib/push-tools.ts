@@ -9,6 +9,7 @@ import * as http from 'node:http';
 import {AddressInfo} from 'node:net';
 
 import {LOOPBACK} from '../../src/local/ports';
+import {groupMembers} from '../../src/local/process-group';
 
 export {MiB, rssOf} from '../../src/testing/process-memory';
 
@@ -213,6 +214,17 @@ export function cpuMsOf(pid: number): number {
   } catch {
     return NaN;
   }
+}
+
+/** CPU time used so far by every process of a process group (an emulator: wrapper + Java), ms. */
+export function groupCpuMs(pgid: number): number {
+  return groupMembers(pgid).reduce((sum, pid) => sum + (cpuMsOf(pid) || 0), 0);
+}
+
+/** CPU time used so far by this process, ms. */
+export function selfCpuMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
 }
 
 export function mean(xs: readonly number[]): number {
