@@ -185,6 +185,32 @@ describe('Firestore store (emulator)', () => {
     });
   }
 
+  for (const mode of ['concurrent', 'bulk', 'batch'] as StoreManyMode[]) {
+    it(`storeMany (${mode}): a document Firestore refuses fails alone, its neighbours are stored`, async () => {
+      const db = emu.firestore();
+      const store = createAlertStore(db, config, {mode});
+      const [first, refused, last] = [1, 2, 3].map(i =>
+        toAlertDocument(
+          ztfAlert({candid: 4100000000000000000n + BigInt(i)}),
+          meta(`refused-${mode}`),
+          {keepCutouts: false},
+        ),
+      );
+      // Valid for the client, refused by the server: above 1 MiB.
+      refused.data = {...refused.data, blob: Buffer.alloc(1_100_000, 1)};
+      const results = await store.storeMany([first, refused, last]);
+      assert.equal(results[0].status, 'stored');
+      assert.equal(results[2].status, 'stored');
+      const r = results[1];
+      assert.ok(r.status === 'failed' && r.kind === 'permanent', mode);
+      assert.equal(
+        (await store.alerts(`refused-${mode}`).get()).size,
+        2,
+        'the two valid documents are stored',
+      );
+    });
+  }
+
   it('stores decoded ZTF, LSST and lite JSON alerts exactly, with their TOM mapping', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'lsst-schemas-'));
     try {

@@ -189,6 +189,16 @@ export function createAlertStore(
     await withTimeout(closing, timeoutMs, 'closing a bulk writer').catch(
       () => undefined,
     );
+    // A BatchWrite refused as a whole (one document above the server's size
+    // limit makes the request invalid) fails every write in it: redo the
+    // refused ones alone, so that only the bad document fails.
+    const refused = results.flatMap((r, i) =>
+      r.status === 'failed' && r.kind === 'permanent' ? [i] : [],
+    );
+    if (refused.length > 1) {
+      const each = await storeConcurrent(refused.map(i => docs[i]));
+      refused.forEach((i, k) => (results[i] = each[k]));
+    }
     return results;
   }
 
@@ -232,12 +242,16 @@ export function createAlertStore(
         await withTimeout(batch.commit(), timeoutMs, 'a batch commit');
         for (const i of valid) results[i] = {status: 'stored'};
       } catch (e) {
-        if (grpcCode(e) === ALREADY_EXISTS) {
-          // Atomic batch: one duplicate failed them all. Item by item.
+        const error = classifyFirestoreError(e, {batchSize: valid.length});
+        if (
+          grpcCode(e) === ALREADY_EXISTS ||
+          (error.permanent && valid.length > 1)
+        ) {
+          // Atomic batch: one duplicate, or one document the server refuses,
+          // failed them all. Item by item.
           const each = await storeConcurrent(valid.map(i => docs[i]));
           valid.forEach((i, k) => (results[i] = each[k]));
         } else {
-          const error = classifyFirestoreError(e, {batchSize: valid.length});
           for (const i of valid) results[i] = failed(error);
         }
       }
