@@ -23,6 +23,7 @@ import type {Logger} from '../log';
 import {createAlertStore} from '../store/alert-store';
 import {createClientRecycler} from '../store/client-recycler';
 import {isCallTimeout} from '../store/firestore-errors';
+import {createWriteCoalescer} from '../store/write-coalescer';
 
 /** One Firestore client per instance; the emulator is selected by FIRESTORE_EMULATOR_HOST. */
 export function createFirestore(config: Config): Firestore {
@@ -48,10 +49,16 @@ export function createIngestContext(
   const firestore = createClientRecycler({
     create: () => {
       const db = newFirestore();
+      // The concurrent requests' alerts go out together: one commit per
+      // turn of the event loop (../store/write-coalescer.ts).
+      const alertStore = createAlertStore(db, config, {
+        timeoutMs: config.storeTimeoutMs,
+        mode: 'batch',
+      });
       return {
         db,
-        alertStore: createAlertStore(db, config, {
-          timeoutMs: config.storeTimeoutMs,
+        writes: createWriteCoalescer({
+          storeMany: docs => alertStore.storeMany(docs),
         }),
         subscriptions: firestoreSubscriptions(db, config),
         quarantine: firestoreQuarantine(db, config),
@@ -67,7 +74,7 @@ export function createIngestContext(
   const alerts: AlertStorePort = {
     store: (alert, meta) => {
       const doc = toDocument(alert, meta);
-      return firestore.run(c => c.alertStore.store(doc));
+      return firestore.run(c => c.writes.store(doc));
     },
   };
   const quarantine: QuarantinePort = {
