@@ -406,12 +406,13 @@ async function phaseB(concurrency: number, subscription: string) {
  * Firestore emulator (its whole process group) and of a function process,
  * over one measured stretch: where a 2-core machine's time goes.
  */
-function cpuMeter(fnPid?: number) {
+function cpuMeter(fnPid?: number, pubsubPgid?: number) {
   const emulator = firestoreEmu?.pid;
   const read = () => ({
     self: selfCpuMs(),
     emulator: emulator === undefined ? NaN : groupCpuMs(emulator),
     fn: fnPid === undefined ? NaN : cpuMsOf(fnPid),
+    pubsub: pubsubPgid === undefined ? NaN : groupCpuMs(pubsubPgid),
   });
   const start = read();
   return {
@@ -421,6 +422,7 @@ function cpuMeter(fnPid?: number) {
         self: (end.self - start.self) / n,
         emulator: (end.emulator - start.emulator) / n,
         fn: (end.fn - start.fn) / n,
+        pubsub: (end.pubsub - start.pubsub) / n,
       };
     },
   };
@@ -456,8 +458,13 @@ async function main() {
       ackDeadlineSeconds: 60,
     });
     await publishAll(topic, N);
+    const cpu = cpuMeter(undefined, pubsubEmu.pid);
     await sub.modifyPushConfig({pushEndpoint: noop.url});
     await noop.waitFor(N, 300_000);
+    const aCpu = cpu.perAlert(N);
+    say(
+      `   CPU per message, A: Pub/Sub emulator ${round(aCpu.pubsub, 2)} ms, no-op endpoint (this process) ${round(aCpu.self, 2)} ms`,
+    );
     await sub.delete();
     noopRate = ((noop.unique - 1) / (noop.lastAt - noop.firstAt)) * 1000;
     noopInFlight = noop.maxInFlight;
@@ -499,7 +506,7 @@ async function main() {
       ackDeadlineSeconds: 60,
     });
     await publishAll(topic, N);
-    const cpu0 = cpuMsOf(fn.pid);
+    const cpu = cpuMeter(fn.pid, pubsubEmu.pid);
     await sub.modifyPushConfig({
       pushEndpoint: `${fn.url}?subscription=bench-c`,
     });
@@ -508,7 +515,18 @@ async function main() {
       () => logs.handled.length >= N,
       600_000,
     );
-    const cpuPerAlert = (cpuMsOf(fn.pid) - cpu0) / N;
+    const cCpu = cpu.perAlert(N);
+    const cpuPerAlert = cCpu.fn;
+    const cTotal = cCpu.fn + cCpu.emulator + cCpu.pubsub;
+    say(
+      `   CPU per alert, C: Pub/Sub emulator ${round(cCpu.pubsub, 2)} + function ${round(cCpu.fn, 2)} + Firestore emulator ${round(cCpu.emulator, 2)} = ${round(cTotal, 2)} ms ` +
+        `(${cpus().length} cores: at most ${round((cpus().length * 1000) / cTotal)} alerts/s)`,
+    );
+    summary.cpuMsPerAlertC = {
+      pubsub: round(cCpu.pubsub, 2),
+      function: round(cCpu.fn, 2),
+      emulator: round(cCpu.emulator, 2),
+    };
     summary.functionCpuMsPerAlertPush = round(cpuPerAlert, 2);
     await sub.delete();
     const h = logs.handled;
