@@ -183,8 +183,8 @@ async function freshFirestore(): Promise<Firestore> {
     ignoreUndefinedProperties: true,
   });
   // A fresh emulator answers its first big writes slowly (its JIT warms
-  // up): warm it with alert documents elsewhere, so that what follows
-  // measures the function and the write path, not the emulator's start.
+  // up): warm it with alert documents elsewhere and the filter reads, so
+  // that what follows measures the function, not the emulator's start.
   const warm = createAlertStore(db, config);
   for (const d of documents('bench-emulator-warmup', 50).docs) {
     await warm.store(d);
@@ -199,6 +199,9 @@ async function freshFirestore(): Promise<Firestore> {
       settings: {},
     });
   }
+  // And the reads an instance makes as it starts (the stored filters): the
+  // emulator's first query answered in ~110 ms, the next ones in ~11 ms.
+  for (let i = 0; i < 3; i++) await subs.loadFilters(100);
   return db;
 }
 
@@ -640,10 +643,12 @@ async function main() {
     let heap: Record<string, number> = {};
     let warmed: Record<string, unknown> | undefined;
     let firstMessage: Record<string, unknown> | undefined;
+    let startup: {processStartAt: number; moduleLoadAt: number} | undefined;
     const fnPromise = startFunction(
       'memory',
       e => {
         if (e.memoryProbe) heap = e.memoryProbe as Record<string, number>;
+        if (e.startupProbe) startup = e.startupProbe as typeof startup;
         if (e.message === 'instance warmed') warmed ??= e;
         if (e.outcome && !firstMessage) firstMessage = e;
       },
@@ -653,10 +658,12 @@ async function main() {
     const heapNow = () =>
       `heap ${round(heap.heapUsed / MiB)}/${round(heap.heapTotal / MiB)} MiB, external ${round(heap.external / MiB)} MiB (array buffers ${round(heap.arrayBuffers / MiB)})`;
     let coldMs = NaN;
+    let storedAt = NaN;
     for (;;) {
       const status = await post(agent, first, firstBody).catch(() => 0);
       if (status === 204) {
         coldMs = performance.now() - t0;
+        storedAt = performance.timeOrigin + performance.now();
         break;
       }
       if (status !== 0) throw new Error(`E: first request answered ${status}`);
@@ -665,8 +672,15 @@ async function main() {
     }
     agent.destroy();
     const fn = await fnPromise;
+    // The issue's cold start: from module load (the process's own clock,
+    // epoch-based like ours) to the first alert stored (its 204 received).
+    const fromModuleLoad = startup ? storedAt - startup.moduleLoadAt : NaN;
+    const nodeBoot = startup
+      ? startup.moduleLoadAt - startup.processStartAt
+      : NaN;
+    summary.coldStartFromModuleLoadMs = round(fromModuleLoad);
     say(
-      `E: cold start (spawn → first stored alert) ${round(coldMs)} ms; module load alone ${summary.moduleLoadMs} ms`,
+      `E: cold start (spawn → first stored alert) ${round(coldMs)} ms; module load → first stored alert ${round(fromModuleLoad)} ms (Node's own start before it: ${round(nodeBoot)} ms); module load alone ${summary.moduleLoadMs} ms`,
     );
     say(
       `   in the function: warm-up (Firestore client set-up + filters read) ${warmed?.latencyMs ?? '?'} ms, the first message's pipeline ${firstMessage?.latencyMs ?? '?'} ms`,
@@ -717,8 +731,14 @@ async function main() {
     );
     if (ok !== MEM - 1) throw new Error('E: not every request got 204');
     rows.push({
+      what: 'E: cold start, module load → first stored alert',
+      latencyMs: fromModuleLoad,
+      note: 'the target',
+    });
+    rows.push({
       what: 'E: cold start, spawn → first stored alert',
       latencyMs: coldMs,
+      note: `with Node's own start (${round(nodeBoot)} ms)`,
     });
     rows.push({
       what: 'E: module load (functions framework + ours)',
@@ -767,10 +787,17 @@ async function main() {
     ['direct: function / Firestore at 32', summary.directRatio, '≥ 0.8'],
     ['RSS at the end (MiB)', summary.rssMiBEnd, '≤ 256'],
     ['RSS growth 5,000 → end', summary.rssGrowth, '≤ 0.10'],
-    ['cold start (ms)', summary.coldStartMs, '< 1000'],
+    [
+      'cold start, module load → first stored alert (ms)',
+      summary.coldStartFromModuleLoadMs,
+      '< 1000',
+    ],
+    ['cold start, spawn → first stored alert (ms)', summary.coldStartMs, ''],
   ];
   for (const [what, v, target] of ratios) {
-    if (v !== undefined) console.log(`${what}: ${v} (target ${target})`);
+    if (v !== undefined) {
+      console.log(`${what}: ${v}${target ? ` (target ${target})` : ''}`);
+    }
   }
   console.log(
     `load average: ${summary.loadAvgStart} at start, ${summary.loadAvgEnd} at end`,
