@@ -163,6 +163,7 @@ describe('pittgoogle publish / fetch / query (CLI, emulators)', () => {
     for (const r of rows) {
       assert.match(r.sourceId, /^\d{18,19}$/);
       assert.equal(r.record, undefined);
+      assert.equal(r.histories, undefined);
     }
     // By objectId, and a table.
     const one = await run(

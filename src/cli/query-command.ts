@@ -38,7 +38,7 @@ names any missing one.
 
 Output: a table (objectId, sourceId, band, mag, jd, time, ra, dec, classtar),
 or with --json one JSON object per alert (the stored fields without record,
-cutouts and tom).
+histories, cutouts and tom).
 
 Examples:
   $ pittgoogle query --firestore-host 127.0.0.1:8080 --subscription ztf-loop
@@ -89,7 +89,7 @@ function jdIso(jd: unknown): string {
 function plain(data: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(data)) {
-    if (k === 'record' || k === 'tom') continue;
+    if (k === 'record' || k === 'histories' || k === 'tom') continue;
     const ts = v as {toDate?: () => Date};
     out[k] = typeof ts?.toDate === 'function' ? ts.toDate().toISOString() : v;
   }
