@@ -54,8 +54,13 @@ export interface NoopEndpoint {
 
 const MESSAGE_ID = Buffer.from('"messageId":"');
 
-/** node:http endpoint that reads the whole body and answers 204. */
-export async function startNoopEndpoint(): Promise<NoopEndpoint> {
+/**
+ * node:http endpoint that reads the whole body and answers 204 (after
+ * `work()`, when given: e.g. one bare Firestore create).
+ */
+export async function startNoopEndpoint(
+  work?: () => Promise<unknown>,
+): Promise<NoopEndpoint> {
   const seen = new Set<string>();
   let requests = 0;
   let inFlight = 0;
@@ -69,7 +74,8 @@ export async function startNoopEndpoint(): Promise<NoopEndpoint> {
     maxInFlight = Math.max(maxInFlight, inFlight);
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
+    req.on('end', async () => {
+      if (work) await work();
       const body = Buffer.concat(chunks);
       // The id without parsing the ~95 KB of JSON (a native search).
       const at = body.indexOf(MESSAGE_ID);
