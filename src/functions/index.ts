@@ -60,9 +60,10 @@ function getIngest() {
  * answer 500 when a callback-style function throws asynchronously). A domain
  * tags every async resource created while it is active (an async hook, a
  * property and a destroy hook per promise): with the Firestore client's
- * promise chains that was 5-10 % of the ingest function's CPU (bench:push D). The handler lets
- * no error escape (every failure becomes an answer, and a rejected promise
- * is still caught by the framework), so it runs outside the domain.
+ * promise chains that was 5-10 % of the ingest function's CPU per alert
+ * (bench:push D). The handler lets no error escape (every failure becomes an
+ * answer, and a rejected promise is still caught by the framework), so it
+ * runs outside the domain.
  */
 function outsideDomain<T>(run: () => T): T {
   (process as {domain?: {exit(): void}}).domain?.exit();

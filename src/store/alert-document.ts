@@ -197,18 +197,18 @@ export function toAlertDocument(
     fieldBytes +
     markerBytes();
   /** Drops `record.<name>` or `histories.<name>`. */
-  const drop = (path: string) => {
-    fieldBytes -= fieldSizes.get(path) ?? 0;
-    fieldSizes.delete(path);
-    const dot = path.indexOf('.');
-    const map = path.slice(0, dot) === 'record' ? record : histories;
-    delete map[path.slice(dot + 1)];
+  const drop = (field: string) => {
+    fieldBytes -= fieldSizes.get(field) ?? 0;
+    fieldSizes.delete(field);
+    const dot = field.indexOf('.');
+    const map = field.slice(0, dot) === 'record' ? record : histories;
+    delete map[field.slice(dot + 1)];
   };
 
   if (total() > maxBytes) {
     // 1. cutouts
-    const cutoutPaths = [...fieldSizes.keys()].filter(p =>
-      isCutoutKey(p.slice('record.'.length)),
+    const cutoutPaths = [...fieldSizes.keys()].filter(
+      f => f.startsWith('record.') && isCutoutKey(f.slice('record.'.length)),
     );
     if (cutoutPaths.length) {
       cutoutPaths.forEach(drop);
