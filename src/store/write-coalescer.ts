@@ -10,10 +10,10 @@
  * event loop is over, or at once when it holds `maxCount` documents. A
  * lone request is written alone, right after the turn that queued it: no
  * timer, no added latency. The same document queued twice goes out in two
- * commits (the second is then a 'duplicate'). Each caller gets its own alert's outcome
- * ('stored' / 'duplicate') or its own error, exactly as from a single
- * create (the store redoes a batch item by item when one of its writes is
- * refused: see alert-store.ts).
+ * commits (the second is then a 'duplicate'). Each caller gets its own
+ * alert's outcome ('stored' / 'duplicate') or its own error, exactly as
+ * from a single create (the store redoes a batch item by item when one of
+ * its writes is refused: see alert-store.ts).
  */
 
 import {AlertError, TransientError, errorMessage} from '../errors';
