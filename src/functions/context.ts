@@ -25,6 +25,12 @@ import {createClientRecycler} from '../store/client-recycler';
 import {isCallTimeout} from '../store/firestore-errors';
 import {createWriteCoalescer} from '../store/write-coalescer';
 
+/**
+ * How long a replaced Firestore client lives on before it is terminated: the
+ * client's longest retry horizon (Commit's total timeout, 600 s).
+ */
+export const REPLACED_CLIENT_GRACE_MS = 600_000;
+
 /** One Firestore client per instance; the emulator is selected by FIRESTORE_EMULATOR_HOST. */
 export function createFirestore(config: Config): Firestore {
   return new Firestore({
@@ -64,7 +70,18 @@ export function createIngestContext(
         quarantine: firestoreQuarantine(db, config),
       };
     },
-    dispose: old => old.db.terminate(),
+    dispose: old => {
+      // Not at once: between the attempts of a failed read the Firestore
+      // client holds nothing in its pool, so terminating it then makes the
+      // next attempt reject ("The client has already been terminated")
+      // where nothing handles it, and the functions framework stops the
+      // process on an unhandled rejection (the outage test, under load).
+      // Its own retries end within its longest retry horizon.
+      setTimeout(
+        () => void old.db.terminate().catch(() => undefined),
+        REPLACED_CLIENT_GRACE_MS,
+      ).unref();
+    },
     isTimeout: isCallTimeout,
     windowMs: 2 * config.storeTimeoutMs,
     onRecycle: info =>
