@@ -75,6 +75,7 @@ import {
   pushEnvelope,
   round,
   rssOf,
+  NoopEndpoint,
   startNoopEndpoint,
 } from './lib/push-tools';
 import * as http from 'node:http';
@@ -457,6 +458,26 @@ async function main() {
   });
   say(`emulators up in ${round((performance.now() - started) / 1000, 1)} s`);
 
+  /**
+   * N messages published to a new pull subscription, then pushed (push
+   * turned on) to `endpoint` until each was answered: the rate between the
+   * first request and the last answer, and the CPU per message.
+   */
+  const pushThrough = async (endpoint: NoopEndpoint, name: string) => {
+    const [sub] = await user.createSubscription(TOPIC, name, {
+      ackDeadlineSeconds: 60,
+    });
+    await publishAll(topic, N);
+    const meter = cpuMeter(undefined, pubsubEmu.pid);
+    await sub.modifyPushConfig({pushEndpoint: endpoint.url});
+    await endpoint.waitFor(N, 300_000);
+    const cpu = meter.perAlert(N);
+    await sub.delete();
+    const rate =
+      ((endpoint.unique - 1) / (endpoint.lastAt - endpoint.firstAt)) * 1000;
+    return {rate, cpu};
+  };
+
   let noopRate = NaN;
   let noopInFlight = 2;
   let create2: Awaited<ReturnType<typeof creates>> | undefined;
@@ -464,19 +485,11 @@ async function main() {
   // -- A: the emulator's push ceiling -------------------------------------
   if (PHASES.has('A')) {
     const noop = await startNoopEndpoint();
-    const [sub] = await user.createSubscription(TOPIC, 'bench-a', {
-      ackDeadlineSeconds: 60,
-    });
-    await publishAll(topic, N);
-    const cpu = cpuMeter(undefined, pubsubEmu.pid);
-    await sub.modifyPushConfig({pushEndpoint: noop.url});
-    await noop.waitFor(N, 300_000);
-    const aCpu = cpu.perAlert(N);
+    const a = await pushThrough(noop, 'bench-a');
     say(
-      `   CPU per message, A: Pub/Sub emulator ${round(aCpu.pubsub, 2)} ms, no-op endpoint (this process) ${round(aCpu.self, 2)} ms`,
+      `   CPU per message, A: Pub/Sub emulator ${round(a.cpu.pubsub, 2)} ms, no-op endpoint (this process) ${round(a.cpu.self, 2)} ms`,
     );
-    await sub.delete();
-    noopRate = ((noop.unique - 1) / (noop.lastAt - noop.firstAt)) * 1000;
+    noopRate = a.rate;
     noopInFlight = noop.maxInFlight;
     say(
       `A: emulator push to a no-op endpoint: ${round(noopRate)} msg/s, at most ${noop.maxInFlight} in flight, ${noop.requests - noop.unique} redeliveries`,
@@ -513,18 +526,10 @@ async function main() {
     const endpoint = await startNoopEndpoint(() =>
       store.store(docs[next++ % docs.length]),
     );
-    const [sub] = await user.createSubscription(TOPIC, 'bench-ab', {
-      ackDeadlineSeconds: 60,
-    });
-    await publishAll(topic, N);
-    const cpu = cpuMeter(undefined, pubsubEmu.pid);
-    await sub.modifyPushConfig({pushEndpoint: endpoint.url});
-    await endpoint.waitFor(N, 300_000);
-    const abCpu = cpu.perAlert(N);
-    await sub.delete();
+    const ab = await pushThrough(endpoint, 'bench-ab');
+    const abCpu = ab.cpu;
     await endpoint.close();
-    realized =
-      ((endpoint.unique - 1) / (endpoint.lastAt - endpoint.firstAt)) * 1000;
+    realized = ab.rate;
     const total = abCpu.pubsub + abCpu.self + abCpu.emulator;
     say(
       `A+B: emulator push to an endpoint whose only work is the bare create: ${round(realized)}/s; ` +
