@@ -1,6 +1,9 @@
 #!/usr/bin/env node
 /** The `pittgoogle` command line. Commands live in their own modules (see commands.ts). */
 
+// First, before @google-cloud/firestore loads (see the module).
+import '../store/firestore-require-cache';
+
 import {Command} from 'commander';
 
 import {CliIo, processIo} from './command';

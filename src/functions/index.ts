@@ -6,6 +6,10 @@
  * starts, manage's on first use.
  */
 
+// First: makes the Firestore client's per-commit require a cache hit (it
+// must load before @google-cloud/firestore; see the module).
+import '../store/firestore-require-cache';
+
 import * as ff from '@google-cloud/functions-framework';
 
 import {createIdTokenVerifier, httpKeySource} from '../auth/id-token';
