@@ -138,7 +138,7 @@ describe('deploy plan', () => {
     // (a 512 MiB instance would otherwise get 1 MiB semi-spaces).
     assert.deepEqual(envOf(ingest), {
       ...common,
-      NODE_OPTIONS: '--max-semi-space-size=16',
+      NODE_OPTIONS: '--max-semi-space-size=8',
     });
     assert.deepEqual(envOf(manage), {
       ...common,

@@ -16,8 +16,11 @@ import {createIdTokenVerifier, httpKeySource} from '../auth/id-token';
 import {loadConfig} from '../config';
 import {createLogger} from '../log';
 import {createFirestore, createIngestContext} from './context';
+import {tuneHeap} from './heap-tuning';
 import {createIngestHandler} from './ingest';
 import type {createManageHandler} from './manage';
+
+tuneHeap();
 
 let ingest:
   | {handler: ReturnType<typeof createIngestHandler>; warm(): Promise<void>}

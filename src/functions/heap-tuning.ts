@@ -1,0 +1,29 @@
+/**
+ * V8 heap tuning of a function instance, applied as the functions' module
+ * loads (before the first request).
+ *
+ * Under a 512 MiB instance Node gives V8 a 256 MiB old generation, which V8
+ * treats as a small device's heap: after a full GC the old generation may
+ * grow to only ~1.3-1.8x its live size (~30 MB here) before the next. V8
+ * starts incremental marking as soon as that room is smaller than the young
+ * generation; with 16 MiB semi-spaces it always was ("Start (task): v8:
+ * 31MB / 53MB / 22MB" with `--trace-incremental-marking`): marking restarted
+ * right after every full GC, 15-18 mark-compacts per 1,000 alerts whether
+ * or not anything had been promoted, ~12 % of the ingest function's CPU.
+ * A fixed growing factor of 2 with 8 MiB semi-spaces (INGEST_NODE_OPTIONS in
+ * ../deploy/config.ts) leaves the young generation room: 3-8 mark-compacts
+ * per 1,000 alerts, ~20 % less CPU per alert at 32 requests in flight, for
+ * 8 MiB more resident memory over 20,000 alerts (bench/README.md).
+ *
+ * `--heap-growing-percent` is not allowed in NODE_OPTIONS, hence set here;
+ * V8 reads it at every full GC.
+ */
+
+import {setFlagsFromString} from 'node:v8';
+
+/** The old generation may grow to (1 + this / 100) x its live size. */
+export const HEAP_GROWING_PERCENT = 100;
+
+export function tuneHeap(): void {
+  setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
+}
