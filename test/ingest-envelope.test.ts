@@ -108,6 +108,20 @@ describe('parsePushRequest', () => {
       'permanent:bad-envelope',
     ],
     [
+      // As long as valid padded base64 ('QUJDREVG'): Node's decoder skips
+      // the stray characters, so only the decoded length tells.
+      'bad base64 of a valid length',
+      {message: {data: 'QU!DRE*G', messageId: '1'}},
+      'sub',
+      'permanent:bad-envelope',
+    ],
+    [
+      'bad base64, padding inside',
+      {message: {data: 'QQ==QUJD', messageId: '1'}},
+      'sub',
+      'permanent:bad-envelope',
+    ],
+    [
       'data not a string',
       {message: {data: 5}},
       'sub',

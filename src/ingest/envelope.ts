@@ -106,11 +106,13 @@ function decodeData(data: unknown): Buffer {
   if (typeof data !== 'string') {
     throw badEnvelope('message.data must be a base64 string');
   }
-  // Fast path: canonical base64 (what Pub/Sub sends) re-encodes to itself,
-  // which proves it valid without the two regular-expression scans below
-  // (~0.15 ms of CPU saved per 70 KB message).
+  // Fast path: padded base64 (what Pub/Sub sends). Node's decoder skips any
+  // character outside the alphabet, so a decoded length equal to what the
+  // text's length promises proves every character valid, without the two
+  // regular-expression scans below (~0.15 ms of CPU per 70 KB message) and
+  // without re-encoding (a ~90 KB string per message).
   const decoded = Buffer.from(data, 'base64');
-  if (decoded.toString('base64') === data) return decoded;
+  if (decoded.length === paddedBase64Length(data)) return decoded;
   const compact = data.replace(/\s+/g, '');
   if (compact.length % 4 === 1 || !BASE64.test(compact)) {
     throw badEnvelope('message.data is not valid base64', {
@@ -118,6 +120,13 @@ function decodeData(data: unknown): Buffer {
     });
   }
   return Buffer.from(compact, 'base64');
+}
+
+/** Bytes that `s` holds if all its characters are base64 data and it is padded; else -1. */
+function paddedBase64Length(s: string): number {
+  if (s.length % 4 !== 0) return -1;
+  const pad = s.endsWith('==') ? 2 : s.endsWith('=') ? 1 : 0;
+  return (s.length / 4) * 3 - pad;
 }
 
 function stringAttributes(attrs: unknown): Record<string, string> {
