@@ -175,8 +175,10 @@ export function post(
 
 /**
  * Posts `count` bodies (made on demand by `body(i)`) to `url` with at most
- * `concurrency` requests open, over keep-alive connections. `onDone(n)` is
- * called after each answer with the number answered so far.
+ * `concurrency` requests open, over keep-alive connections (or a new
+ * connection per request, as the Pub/Sub emulator's push, with
+ * `keepAlive` false). `onDone(n)` is called after each answer with the
+ * number answered so far.
  */
 export async function postAll(
   url: string,
@@ -184,8 +186,9 @@ export async function postAll(
   body: (i: number) => Buffer,
   concurrency: number,
   onDone?: (done: number) => void,
+  keepAlive = true,
 ): Promise<PostResult> {
-  const agent = new http.Agent({keepAlive: true, maxSockets: concurrency});
+  const agent = new http.Agent({keepAlive, maxSockets: concurrency});
   const target = new URL(url);
   const latencies: number[] = new Array(count);
   const statuses: Record<number, number> = {};

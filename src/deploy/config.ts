@@ -112,7 +112,7 @@ export const DEFAULT_PITTGOOGLE_PROJECT = 'ardent-cycling-243415';
  * per-field objects) that cost ~1.6x the CPU per alert in bench:push
  * (13.5 ms vs 8.5 ms). 8 MiB semi-spaces, with the old generation's growing
  * factor that the functions set themselves (NODE_OPTIONS may not:
- * ../functions/heap-tuning.ts), cost ~20 % less CPU per alert than 16 MiB
+ * ../functions/heap-tuning.ts), cost 2-26 % less CPU per alert than 16 MiB
  * with V8's own factor and keep the resident memory near 200 MiB.
  * Benchmarks and the load test run the function with these flags under the
  * instance's memory.

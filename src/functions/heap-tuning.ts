@@ -8,15 +8,18 @@
  * starts incremental marking as soon as that room is smaller than the young
  * generation; with 16 MiB semi-spaces it always was ("Start (task): v8:
  * 31MB / 53MB / 22MB" with `--trace-incremental-marking`): marking restarted
- * right after every full GC, 15-18 mark-compacts per 1,000 alerts whether
+ * right after every full GC, 14-24 mark-compacts per 1,000 alerts whether
  * or not anything had been promoted, ~12 % of the ingest function's CPU.
  * A fixed growing factor of 2 with 8 MiB semi-spaces (INGEST_NODE_OPTIONS in
- * ../deploy/config.ts) leaves the young generation room: 3-8 mark-compacts
- * per 1,000 alerts, ~20 % less CPU per alert at 32 requests in flight, for
- * 8 MiB more resident memory over 20,000 alerts (bench/README.md).
+ * ../deploy/config.ts) leaves the young generation room: 7-9 mark-compacts
+ * per 1,000 alerts, 2-25 % less CPU per alert at 2 requests in flight and
+ * 16-26 % less at 32, for 2-8 MiB more resident memory (`npm run
+ * bench:variants`, bench/README.md).
  *
  * `--heap-growing-percent` is not allowed in NODE_OPTIONS, hence set here;
- * V8 reads it at every full GC.
+ * V8 reads it at every full GC. One given on the command line wins
+ * (`--heap-growing-percent=0`: V8's own factor; `npm run bench:variants`
+ * compares them).
  */
 
 import {setFlagsFromString} from 'node:v8';
@@ -24,6 +27,13 @@ import {setFlagsFromString} from 'node:v8';
 /** The old generation may grow to (1 + this / 100) x its live size. */
 export const HEAP_GROWING_PERCENT = 100;
 
-export function tuneHeap(): void {
+/** Sets the growing factor unless `execArgv` sets one; true when it did. */
+export function tuneHeap(
+  execArgv: readonly string[] = process.execArgv,
+): boolean {
+  if (execArgv.some(a => /^--heap[-_]growing[-_]percent(=|$)/.test(a))) {
+    return false;
+  }
   setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
+  return true;
 }
