@@ -27,7 +27,7 @@ import {createRequire} from 'node:module';
 import * as path from 'node:path';
 
 /** Firestore's build directory (where its `require` calls are made from). */
-export function firestoreSourceDir(): string {
+function firestoreSourceDir(): string {
   return path.dirname(require.resolve('@google-cloud/firestore'));
 }
 
