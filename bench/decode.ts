@@ -16,6 +16,7 @@ import {createDecoder, TypeCache} from '../src/alert';
 import {buildType} from '../src/alert/avro-types';
 import {readOcfHeader, readVarint} from '../src/alert/avro-ocf';
 import {generateZtfPacket} from '../src/testing';
+import {median} from './lib/push-tools';
 
 interface Packet {
   name: string;
@@ -90,13 +91,6 @@ async function asyncRate(
     now = process.hrtime.bigint();
   }
   return n / (Number(now - start) / 1e9);
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2
-    ? s[(s.length - 1) / 2]
-    : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
 async function main(): Promise<void> {

@@ -37,6 +37,7 @@ import {firestoreEmulatorSettings} from '../src/testing/emulator-fixture';
 import {
   MiB,
   cpuMsOf,
+  median,
   postAll,
   pushEnvelope,
   round,
@@ -98,12 +99,6 @@ const LOADS = [
 const FILTER = {field: 'candidate.jd', op: 'gt', value: 2400000};
 
 const say = (s: string) => process.stderr.write(`${s}\n`);
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2
-    ? s[(s.length - 1) / 2]
-    : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 
 async function main() {
   const started = performance.now();
