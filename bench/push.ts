@@ -15,10 +15,13 @@
  *      push: alerts/s against the model's ceiling c / (c/noopRate + create
  *      latency at c in flight), c = the most requests in flight in A.
  * - D: the function posted to directly at 32 requests in flight against
- *      Firestore alone at 32 in flight (B32, measured just before).
+ *      Firestore alone at 32 in flight (B32), in alternating rounds; D0 the
+ *      same pipeline on a bare node:http server (bench/lib/bare-ingest.ts):
+ *      what the functions framework costs.
  * - E: a fresh function process: cold start (spawn to the first stored
  *      alert), then MEM alerts posted at 32 in flight, resident memory at
- *      5,000 and at the end. Module load time alone in another process.
+ *      5,000 and at the end (single readings, and the high-water marks of
+ *      windows around them). Module load time alone in another process.
  *
  * Env: BENCH_MESSAGES (N, default 2000), BENCH_MEMORY_ALERTS (default
  * 20000), BENCH_COLD_STARTS (5), BENCH_PHASES (default ABCDE), BENCH_CPU_PROF=DIR (profile every
@@ -221,8 +224,10 @@ async function freshFirestore(): Promise<Firestore> {
 /** Every subscription the function is asked about (filters stored up front). */
 const subscriptionNames = [
   'bench-warm',
+  'bench-warm-d0',
   'bench-c',
   'bench-d',
+  'bench-d0',
   ...Array.from({length: Math.ceil(MEM / N)}, (_, k) => `bench-e${k}`),
   ...Array.from({length: COLD_STARTS}, (_, k) => `bench-cold${k}`),
 ];
@@ -242,6 +247,8 @@ function emulatorRss(emu: RunningEmulator): number {
 }
 
 let profileCount = 0;
+/** The --cpu-prof directory of each function process, by pid. */
+const profileDirs = new Map<number, string>();
 
 /** Functions whose inclusive time the profile summary reports. */
 const INCLUSIVE = [
@@ -269,6 +276,7 @@ async function startFunction(
   onLog?: (e: Record<string, unknown>) => void,
   port?: number,
   memoryProbe = false,
+  script?: string,
 ): Promise<FunctionServer> {
   const env: Record<string, string> = {
     FIRESTORE_EMULATOR_HOST: firestoreEmu!.host,
@@ -282,14 +290,16 @@ async function startFunction(
       `--require=${path.join(__dirname, 'lib', 'memory-probe.js')}`,
     );
   }
+  let profileDir: string | undefined;
   if (PROF_DIR) {
-    const dir = path.join(PROF_DIR, `${++profileCount}-${label}`);
-    mkdirSync(dir, {recursive: true});
-    nodeOptions.push('--cpu-prof', `--cpu-prof-dir=${dir}`);
+    profileDir = path.join(PROF_DIR, `${++profileCount}-${label}`);
+    mkdirSync(profileDir, {recursive: true});
+    nodeOptions.push('--cpu-prof', `--cpu-prof-dir=${profileDir}`);
   }
   if (nodeOptions.length) env.NODE_OPTIONS = nodeOptions.join(' ');
   const fn = await startFunctionServer({
     target: 'ingest',
+    script,
     env,
     port,
     onLog,
@@ -299,6 +309,7 @@ async function startFunction(
         say(`[function ${label}] ${line}`);
     },
   });
+  if (profileDir) profileDirs.set(fn.pid, profileDir);
   if (!memoryNoted) {
     memoryNoted = true;
     say(
@@ -313,8 +324,8 @@ let memoryNoted = false;
 
 async function stopFunction(fn: FunctionServer, label: string) {
   await fn.stop(10_000);
-  if (!PROF_DIR) return;
-  const dir = path.join(PROF_DIR, `${profileCount}-${label}`);
+  const dir = profileDirs.get(fn.pid);
+  if (!dir) return;
   for (const f of readdirSync(dir).filter(f => f.endsWith('.cpuprofile'))) {
     const s = summarizeCpuProfile(path.join(dir, f), 25, INCLUSIVE);
     say(
@@ -421,11 +432,15 @@ async function phaseB(concurrency: number, subscription: string) {
 }
 
 /** WARM_REQUESTS pushes posted to a new function process at `concurrency`. */
-async function warmFunction(fn: FunctionServer, concurrency: number) {
+async function warmFunction(
+  fn: FunctionServer,
+  concurrency: number,
+  subscription = 'bench-warm',
+) {
   await postAll(
-    `${fn.url}?subscription=bench-warm`,
+    `${fn.url}?subscription=${subscription}`,
     WARM_REQUESTS,
-    i => pushEnvelope(packets[i % N], `w${i}`, 'bench-warm', project),
+    i => pushEnvelope(packets[i % N], `w${i}`, subscription, project),
     concurrency,
   );
 }
@@ -637,116 +652,151 @@ async function main() {
     await stopFunction(fn, 'push');
   }
 
-  // -- B32 + D: direct at 32 in flight ------------------------------------
-  // Interleaved: DIRECT_ROUNDS rounds of N / DIRECT_ROUNDS creates (B32)
-  // and as many alerts posted to the function (D), the order alternating,
-  // on the same fresh emulator; each path's rate is its alerts over its
-  // summed time. Measured back to back, the ratio moved by ±0.1 with the
-  // machine's load between the two stretches.
+  // -- B32 + D (+ D0): direct at 32 in flight ---------------------------
+  // Interleaved: DIRECT_ROUNDS rounds of N / DIRECT_ROUNDS creates (B32),
+  // as many alerts posted to the function (D) and to the same pipeline on a
+  // bare node:http server (D0: what the functions framework costs), the
+  // order reversed every other round, on the same fresh emulator; each
+  // path's rate is its alerts over its summed time. Measured back to back,
+  // the ratio moved by ±0.1 with the machine's load between the stretches.
   if (PHASES.has('D')) {
     await freshFirestore();
     const {docs} = documents('bench-b32');
     await creates(documents('bench-b32-warm', 20).docs, 4);
-    const logs = logCollector('bench-d');
-    const fn = await startFunction('direct', logs.onLog);
-    await warmFunction(fn, DIRECT_CONCURRENCY);
-    const b = {ms: 0, latencies: [] as number[], client: 0, emulator: 0};
-    const d = {
+    const direct = [
+      {path: 'D', subscription: 'bench-d', script: undefined},
+      {
+        path: 'D0',
+        subscription: 'bench-d0',
+        script: path.join(__dirname, 'lib', 'bare-ingest.js'),
+      },
+    ].map(p => ({
+      ...p,
+      logs: logCollector(p.subscription),
       ms: 0,
       latencies: [] as number[],
       statuses: {} as Record<number, number>,
       fn: 0,
       emulator: 0,
       sender: 0,
-    };
+      server: undefined as FunctionServer | undefined,
+    }));
+    for (const d of direct) {
+      d.server = await startFunction(
+        d.path === 'D' ? 'direct' : 'bare',
+        d.logs.onLog,
+        undefined,
+        false,
+        d.script,
+      );
+      await warmFunction(
+        d.server,
+        DIRECT_CONCURRENCY,
+        d.path === 'D' ? 'bench-warm' : 'bench-warm-d0',
+      );
+    }
+    const b = {ms: 0, latencies: [] as number[], client: 0, emulator: 0};
     for (let round_ = 0; round_ < DIRECT_ROUNDS; round_++) {
       const lo = Math.floor((round_ * N) / DIRECT_ROUNDS);
       const hi = Math.floor(((round_ + 1) * N) / DIRECT_ROUNDS);
-      const order = round_ % 2 === 0 ? ['B', 'D'] : ['D', 'B'];
-      for (const path_ of order) {
-        // The bodies are built before the stretch: the sender shares the
-        // machine with the function and should cost as little as it can.
-        const bodies =
-          path_ === 'D'
-            ? Array.from({length: hi - lo}, (_, i) =>
-                pushEnvelope(packets[lo + i], `d${lo + i}`, 'bench-d', project),
-              )
-            : [];
-        const cpu = cpuMeter(fn.pid);
-        if (path_ === 'B') {
+      const order = [undefined, ...direct];
+      if (round_ % 2) order.reverse();
+      for (const d of order) {
+        if (!d) {
+          const cpu = cpuMeter();
           const r = await creates(docs.slice(lo, hi), DIRECT_CONCURRENCY);
           const c = cpu.perAlert(1);
           b.ms += r.ms;
           b.latencies.push(...r.latencies);
           b.client += c.self;
           b.emulator += c.emulator;
-        } else {
-          const r = await postAll(
-            `${fn.url}?subscription=bench-d`,
-            hi - lo,
-            i => bodies[i],
-            DIRECT_CONCURRENCY,
-          );
-          const c = cpu.perAlert(1);
-          d.ms += r.ms;
-          d.latencies.push(...r.latencies);
-          for (const [k, v] of Object.entries(r.statuses)) {
-            d.statuses[Number(k)] = (d.statuses[Number(k)] ?? 0) + v;
-          }
-          d.fn += c.fn;
-          d.emulator += c.emulator;
-          d.sender += c.self;
+          continue;
         }
+        // The bodies are built before the stretch: the sender shares the
+        // machine with the function and should cost as little as it can.
+        const bodies = Array.from({length: hi - lo}, (_, i) =>
+          pushEnvelope(
+            packets[lo + i],
+            `${d.path}-${lo + i}`,
+            d.subscription,
+            project,
+          ),
+        );
+        const cpu = cpuMeter(d.server!.pid);
+        const r = await postAll(
+          `${d.server!.url}?subscription=${d.subscription}`,
+          hi - lo,
+          i => bodies[i],
+          DIRECT_CONCURRENCY,
+        );
+        const c = cpu.perAlert(1);
+        d.ms += r.ms;
+        d.latencies.push(...r.latencies);
+        for (const [k, v] of Object.entries(r.statuses)) {
+          d.statuses[Number(k)] = (d.statuses[Number(k)] ?? 0) + v;
+        }
+        d.fn += c.fn;
+        d.emulator += c.emulator;
+        d.sender += c.self;
       }
     }
-    await waitUntil('logs', () => logs.handled.length >= N, 10_000);
     const bRate = (N / b.ms) * 1000;
-    const rate = (N / d.ms) * 1000;
+    const bTotal = (b.client + b.emulator) / N;
     say(
-      `B32: Firestore create, ${DIRECT_CONCURRENCY} in flight: ${round(bRate)}/s, latency mean ${round(mean(b.latencies), 2)} ms (p50 ${round(percentile(b.latencies, 0.5), 2)}, p99 ${round(percentile(b.latencies, 0.99), 1)})`,
+      `B32: Firestore create, ${DIRECT_CONCURRENCY} in flight: ${round(bRate)}/s, latency mean ${round(mean(b.latencies), 2)} ms (p50 ${round(percentile(b.latencies, 0.5), 2)}, p99 ${round(percentile(b.latencies, 0.99), 1)}); ` +
+        `CPU per alert: client ${round(b.client / N, 2)} + emulator ${round(b.emulator / N, 2)} = ${round(bTotal, 2)} ms (${cpus().length} cores: at most ${round((cpus().length * 1000) / bTotal)}/s)`,
     );
     rows.push({
       what: `B: Firestore create(), ${DIRECT_CONCURRENCY} in flight`,
       rate: bRate,
       latencyMs: mean(b.latencies),
-      note: `p50 ${round(percentile(b.latencies, 0.5), 2)} / p99 ${round(percentile(b.latencies, 0.99), 1)} ms; interleaved with D in ${DIRECT_ROUNDS} rounds`,
+      note: `p50 ${round(percentile(b.latencies, 0.5), 2)} / p99 ${round(percentile(b.latencies, 0.99), 1)} ms; interleaved with D and D0 in ${DIRECT_ROUNDS} rounds`,
     });
-    const cpuPerAlert = d.fn / N;
-    summary.functionCpuMsPerAlert = round(cpuPerAlert, 2);
-    const pipelineMs = mean(logs.handled.map(x => x.latencyMs));
-    say(
-      `D: function direct, ${DIRECT_CONCURRENCY} in flight: ${round(rate)} alerts/s, request latency mean ${round(mean(d.latencies), 1)} ms, pipeline ${round(pipelineMs, 1)} ms, statuses ${JSON.stringify(d.statuses)}`,
-    );
-    if ((d.statuses[204] ?? 0) !== N)
-      throw new Error('D: not every request got 204');
-    rows.push({
-      what: `D: function direct, ${DIRECT_CONCURRENCY} in flight`,
-      rate,
-      latencyMs: mean(d.latencies),
-      note: `pipeline ${round(pipelineMs, 1)} ms of it; function CPU ${round(cpuPerAlert, 2)} ms/alert`,
-    });
-    // Where the machine's CPU goes per alert, in B32 and in D.
-    const bTotal = (b.client + b.emulator) / N;
-    const dTotal = (d.fn + d.emulator + d.sender) / N;
-    say(
-      `   CPU per alert, B32: client ${round(b.client / N, 2)} + emulator ${round(b.emulator / N, 2)} = ${round(bTotal, 2)} ms; ` +
-        `D: function ${round(d.fn / N, 2)} + emulator ${round(d.emulator / N, 2)} + sender ${round(d.sender / N, 2)} = ${round(dTotal, 2)} ms ` +
-        `(${cpus().length} cores: at most ${round((cpus().length * 1000) / bTotal)} and ${round((cpus().length * 1000) / dTotal)} alerts/s)`,
-    );
     summary.cpuMsPerAlertB32 = {
       client: round(b.client / N, 2),
       emulator: round(b.emulator / N, 2),
     };
-    summary.cpuMsPerAlertD = {
-      function: round(d.fn / N, 2),
-      emulator: round(d.emulator / N, 2),
-      sender: round(d.sender / N, 2),
-    };
     summary.firestorePerSec32 = round(bRate);
-    summary.directPerSec32 = round(rate);
-    summary.directRatio = round(rate / bRate, 3);
-    say(`   ratio to Firestore alone ${round(rate / bRate, 3)} (target ≥ 0.8)`);
-    await stopFunction(fn, 'direct');
+    for (const d of direct) {
+      await waitUntil('logs', () => d.logs.handled.length >= N, 10_000);
+      const rate = (N / d.ms) * 1000;
+      const cpuPerAlert = d.fn / N;
+      const pipelineMs = mean(d.logs.handled.map(x => x.latencyMs));
+      const total = (d.fn + d.emulator + d.sender) / N;
+      const what =
+        d.path === 'D'
+          ? `D: function direct, ${DIRECT_CONCURRENCY} in flight`
+          : `D0: the same pipeline on a bare node:http server (no functions framework), ${DIRECT_CONCURRENCY} in flight`;
+      say(
+        `${what}: ${round(rate)} alerts/s, request latency mean ${round(mean(d.latencies), 1)} ms, pipeline ${round(pipelineMs, 1)} ms, statuses ${JSON.stringify(d.statuses)}; ` +
+          `CPU per alert: ${d.path === 'D' ? 'function' : 'server'} ${round(cpuPerAlert, 2)} + emulator ${round(d.emulator / N, 2)} + sender ${round(d.sender / N, 2)} = ${round(total, 2)} ms (at most ${round((cpus().length * 1000) / total)}/s); ` +
+          `ratio to Firestore alone ${round(rate / bRate, 3)}${d.path === 'D' ? ' (target ≥ 0.8)' : ''}`,
+      );
+      if ((d.statuses[204] ?? 0) !== N)
+        throw new Error(`${d.path}: not every request got 204`);
+      rows.push({
+        what,
+        rate,
+        latencyMs: mean(d.latencies),
+        note: `pipeline ${round(pipelineMs, 1)} ms of it; ${d.path === 'D' ? 'function' : 'server'} CPU ${round(cpuPerAlert, 2)} ms/alert`,
+      });
+      const cpuParts = {
+        function: round(cpuPerAlert, 2),
+        emulator: round(d.emulator / N, 2),
+        sender: round(d.sender / N, 2),
+      };
+      if (d.path === 'D') {
+        summary.functionCpuMsPerAlert = round(cpuPerAlert, 2);
+        summary.cpuMsPerAlertD = cpuParts;
+        summary.directPerSec32 = round(rate);
+        summary.directRatio = round(rate / bRate, 3);
+      } else {
+        summary.cpuMsPerAlertD0 = cpuParts;
+        summary.bareDirectPerSec32 = round(rate);
+        summary.bareDirectRatio = round(rate / bRate, 3);
+      }
+      await stopFunction(d.server!, d.path === 'D' ? 'direct' : 'bare');
+    }
   }
 
   // -- E: cold start and memory -------------------------------------------
@@ -844,8 +894,22 @@ async function main() {
     const fn = colds[colds.length - 1].fn;
     const rss: Record<string, number> = {start: rssOf(fn.pid) ?? NaN};
     let peak = 0;
+    // High-water marks of two windows (alerts answered): around 5,000 and
+    // the last 10 %. A single reading may fall in a GC's dip (session 4:
+    // 176 MiB at 5,000 between readings of 180-190): the growth of the
+    // windows' peaks says whether memory grows, not where a GC happened.
+    const windows = {
+      at5000: {from: 4000, to: 6000, peak: 0},
+      end: {from: Math.floor(MEM * 0.9), to: MEM, peak: 0},
+    };
+    let answered = 0;
     const sampler = setInterval(() => {
-      peak = Math.max(peak, rssOf(fn.pid) ?? 0);
+      const now = rssOf(fn.pid) ?? 0;
+      peak = Math.max(peak, now);
+      for (const w of Object.values(windows)) {
+        if (answered >= w.from && answered < w.to)
+          w.peak = Math.max(w.peak, now);
+      }
     }, 250);
     const r = await postAll(
       `${fn.url}`,
@@ -857,6 +921,7 @@ async function main() {
       },
       DIRECT_CONCURRENCY,
       done => {
+        answered = done + 1;
         if (done + 1 === 5000) rss.at5000 = rssOf(fn.pid) ?? NaN;
         if (done % 2500 === 0)
           say(
@@ -883,8 +948,10 @@ async function main() {
     summary.externalMiBEnd = round(heap.external / MiB, 1);
     const ok = r.statuses[204] ?? 0;
     const growth = rss.end / rss.at5000 - 1;
+    const windowGrowth = windows.end.peak / windows.at5000.peak - 1;
     say(
-      `E: ${MEM} alerts (${ok + 1} answered 204) at ${round(((MEM - 1) / r.ms) * 1000)}/s; RSS ${round(rss.start / MiB)} MiB after the first, ${round(rss.at5000 / MiB)} MiB at 5,000, ${round(rss.end / MiB)} MiB at ${MEM} (peak ${round(peak / MiB)}), growth ${round(growth * 100, 1)}%`,
+      `E: ${MEM} alerts (${ok + 1} answered 204) at ${round(((MEM - 1) / r.ms) * 1000)}/s; RSS ${round(rss.start / MiB)} MiB after the first, ${round(rss.at5000 / MiB)} MiB at 5,000, ${round(rss.end / MiB)} MiB at ${MEM} (peak ${round(peak / MiB)}), growth ${round(growth * 100, 1)}%; ` +
+        `high-water marks ${round(windows.at5000.peak / MiB)} MiB (alerts ${windows.at5000.from}-${windows.at5000.to}) → ${round(windows.end.peak / MiB)} MiB (${windows.end.from}-${windows.end.to}), growth ${round(windowGrowth * 100, 1)}%`,
     );
     if (ok !== MEM - 1) throw new Error('E: not every request got 204');
     rows.push({
@@ -911,6 +978,9 @@ async function main() {
     summary.rssMiBEnd = round(rss.end / MiB, 1);
     summary.rssPeakMiB = round(peak / MiB, 1);
     summary.rssGrowth = round(growth, 3);
+    summary.rssPeakMiB5000Window = round(windows.at5000.peak / MiB, 1);
+    summary.rssPeakMiBEndWindow = round(windows.end.peak / MiB, 1);
+    summary.rssGrowthPeaks = round(windowGrowth, 3);
     await stopFunction(fn, 'memory');
   }
 
@@ -943,8 +1013,18 @@ async function main() {
     ['push: function / ceiling', summary.pushRatio, '≥ 0.8'],
     ['push: function / realized push path', summary.pushRatioRealized, ''],
     ['direct: function / Firestore at 32', summary.directRatio, '≥ 0.8'],
+    [
+      'direct: bare pipeline (no framework) / Firestore at 32',
+      summary.bareDirectRatio,
+      '',
+    ],
     ['RSS at the end (MiB)', summary.rssMiBEnd, '≤ 256'],
     ['RSS growth 5,000 → end', summary.rssGrowth, '≤ 0.10'],
+    [
+      'RSS growth 5,000 → end, high-water marks of the two windows',
+      summary.rssGrowthPeaks,
+      '≤ 0.10',
+    ],
     [
       'cold start, module load → first stored alert (ms)',
       summary.coldStartFromModuleLoadMs,

@@ -31,6 +31,12 @@ export interface FunctionServerOptions {
   /** Extra node flags of the child (e.g. --cpu-prof). */
   execArgv?: string[];
   /**
+   * A node script to run instead of the framework's CLI (benchmarks: the
+   * same pipeline without the framework); it gets PORT and FUNCTION_TARGET
+   * like the function and must answer HTTP on that port.
+   */
+  script?: string;
+  /**
    * Run under the memory limit of a deployed instance (MiB; see
    * ./memory-limit.ts): in a memory cgroup where the machine allows it,
    * else with the heap limit Node would derive from it.
@@ -76,11 +82,15 @@ export async function startFunctionServer(
       : undefined;
   const argv = [
     ...(opts.execArgv ?? []),
-    cli,
-    `--target=${opts.target}`,
-    `--source=${path.join(ROOT, 'build', 'src', 'functions', 'index.js')}`,
-    `--port=${port}`,
-    '--signature-type=http',
+    ...(opts.script
+      ? [opts.script]
+      : [
+          cli,
+          `--target=${opts.target}`,
+          `--source=${path.join(ROOT, 'build', 'src', 'functions', 'index.js')}`,
+          `--port=${port}`,
+          '--signature-type=http',
+        ]),
   ];
   const command = limit
     ? limit.wrap(process.execPath, argv)
