@@ -1,5 +1,5 @@
 import {strict as assert} from 'node:assert';
-import {mkdtempSync, writeFileSync} from 'node:fs';
+import {mkdtempSync, rmSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import * as path from 'node:path';
 import {describe, it} from 'node:test';
@@ -26,8 +26,9 @@ describe('function server', () => {
       assert.equal(await httpStatus(server.port, LOOPBACK, 2000), 204);
     } finally {
       await server.stop();
+      rmSync(dir, {recursive: true, force: true});
     }
-    assert.equal(await server.exited.then(() => 'exited'), 'exited');
+    await server.exited;
     assert.equal(await httpStatus(server.port, LOOPBACK, 500), undefined);
   });
 });

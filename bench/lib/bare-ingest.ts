@@ -11,7 +11,6 @@ import '../../src/store/firestore-require-cache';
 import * as http from 'node:http';
 
 import {loadConfig} from '../../src/config';
-import {AlertError} from '../../src/errors';
 import {
   createFirestore,
   createIngestContext,
@@ -45,10 +44,11 @@ const server = http.createServer((req, res) => {
       res.writeHead(400).end();
       return;
     }
+    // As the function: handled → 204; a transient failure (the pipeline
+    // quarantines permanent ones) → 503, for Pub/Sub to redeliver.
     ctx.pipeline.processMessage(message).then(
       () => res.writeHead(204).end(),
-      (e: unknown) =>
-        res.writeHead(e instanceof AlertError && e.permanent ? 400 : 503).end(),
+      () => res.writeHead(503).end(),
     );
   });
 });
