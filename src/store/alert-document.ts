@@ -102,6 +102,16 @@ const isCutoutKey = (key: string) => /^cutout/i.test(key);
 const HISTORY_KEYS: ReadonlySet<string> = new Set(HISTORY_FIELDS);
 const isHistoryKey = (key: string) => HISTORY_KEYS.has(key);
 
+/** Throws `invalid-name` when a subscription name cannot be a document id. */
+export function checkSubscriptionName(subscription: string): void {
+  if (!isValidDocumentId(subscription)) {
+    throw new PermanentError(
+      'invalid-name',
+      `subscription "${subscription.slice(0, 200)}" cannot be a Firestore document id`,
+    );
+  }
+}
+
 /**
  * Throws `invalid-name` / `invalid-alert` when the subscription or the
  * alert's document id (made from the source id) cannot be a document id;
@@ -111,12 +121,7 @@ export function checkDocumentIds(
   subscription: string,
   sourceId: string,
 ): string {
-  if (!isValidDocumentId(subscription)) {
-    throw new PermanentError(
-      'invalid-name',
-      `subscription "${subscription.slice(0, 200)}" cannot be a Firestore document id`,
-    );
-  }
+  checkSubscriptionName(subscription);
   const documentId = alertDocumentId(sourceId);
   if (sourceId === '' || !isValidDocumentId(documentId)) {
     throw new PermanentError(
@@ -176,7 +181,7 @@ export function toAlertDocument(
     mjd: finite(alert.mjd),
     classtar: finite(alert.classtar),
     nPrevious: finite(alert.nPrevious),
-    publishTime: toTimestamp(meta.publishTime),
+    publishTime: toMicroseconds(toTimestamp(meta.publishTime)),
     ingestTime: Timestamp.fromDate(opts.now ?? new Date()),
     subscription,
     messageId: meta.messageId ?? null,
@@ -266,6 +271,16 @@ export function toAlertDocument(
     sizeBytes: total(),
     trimmed,
   };
+}
+
+/**
+ * Truncated to the microsecond, as Firestore stores timestamps: the read
+ * side's cursors (./alert-query.ts) carry microseconds and must meet the
+ * stored value exactly, on the emulator too.
+ */
+function toMicroseconds(t: Timestamp | null): Timestamp | null {
+  if (t === null) return null;
+  return new Timestamp(t.seconds, t.nanoseconds - (t.nanoseconds % 1000));
 }
 
 function finite(n: number | null | undefined): number | null {
