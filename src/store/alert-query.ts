@@ -186,8 +186,12 @@ const PUBLISH_DESC: MergeOrder = {
   value: d => timestampMicros(d.get('publishTime')),
 };
 
-/** Per-shard queries newest first, within [since, until) and up to `after`. */
-function newestQueries(
+/**
+ * The per-shard queries of {@link listAlerts} (and, over a collection group,
+ * {@link listAllAlerts}): newest first, within [since, until) and up to
+ * `after`. Exported for the index recipes' test (src/deploy/recipes.ts).
+ */
+export function newestShardQueries(
   base: Query,
   q: Omit<AlertListQuery, 'subscription' | 'limit'>,
 ): Query[] {
@@ -220,7 +224,7 @@ export async function listAlerts(
   q: AlertListQuery,
 ): Promise<{docs: QueryDocumentSnapshot[]; next: AlertCursor | null}> {
   const col = alertsCollection(firestore, config, q.subscription);
-  const queries = newestQueries(col, q);
+  const queries = newestShardQueries(col, q);
   const start: MergeStart | null = q.after
     ? {
         value: BigInt(q.after.publishTimeMicros),
@@ -243,7 +247,7 @@ export async function listAllAlerts(
   q: {limit: number; select?: string[]},
 ): Promise<QueryDocumentSnapshot[]> {
   const group = firestore.collectionGroup(config.alertsCollection);
-  const queries = newestQueries(group, {select: q.select});
+  const queries = newestShardQueries(group, {select: q.select});
   return (await mergeShards(queries, PUBLISH_DESC, q.limit)).docs;
 }
 
@@ -254,6 +258,19 @@ export interface WindowQuery extends Filters {
   jdMin?: number;
   jdMax?: number;
   select?: string[];
+}
+
+/** The per-shard queries of {@link windowAlerts} (exported for the recipes' test). */
+export function windowShardQueries(
+  base: Query,
+  q: Omit<WindowQuery, 'subscription' | 'limit'>,
+): Query[] {
+  return Array.from({length: ALERT_SHARDS}, (_, shard) => {
+    let s = filtered(base, shard, q);
+    if (q.jdMin !== undefined) s = s.where('jd', '>=', q.jdMin);
+    if (q.jdMax !== undefined) s = s.where('jd', '<', q.jdMax);
+    return withSelect(s.orderBy('jd'), q.select, 'jd');
+  });
 }
 
 /** A subscription's alerts observed in a jd window, oldest first (ties: document id ascending). */
@@ -269,12 +286,7 @@ export async function windowAlerts(
     );
   }
   const col = alertsCollection(firestore, config, q.subscription);
-  const queries = Array.from({length: ALERT_SHARDS}, (_, shard) => {
-    let s = filtered(col, shard, q);
-    if (q.jdMin !== undefined) s = s.where('jd', '>=', q.jdMin);
-    if (q.jdMax !== undefined) s = s.where('jd', '<', q.jdMax);
-    return withSelect(s.orderBy('jd'), q.select, 'jd');
-  });
+  const queries = windowShardQueries(col, q);
   const order: MergeOrder = {direction: 'asc', value: d => d.get('jd')};
   return (await mergeShards(queries, order, q.limit)).docs;
 }
@@ -289,13 +301,21 @@ export async function objectAlerts(
   objectId: string,
   opts: {select?: string[]} = {},
 ): Promise<QueryDocumentSnapshot[]> {
-  let q = firestore
-    .collectionGroup(config.alertsCollection)
+  const group = firestore.collectionGroup(config.alertsCollection);
+  return (await objectQuery(group, objectId, opts.select).get()).docs;
+}
+
+/** The query of {@link objectAlerts} (exported for the recipes' test). */
+export function objectQuery(
+  group: Query,
+  objectId: string,
+  select?: string[],
+): Query {
+  const q = group
     .where('shard', '==', alertShard(objectId))
     .where('objectId', '==', objectId)
     .orderBy('jd');
-  if (opts.select) q = q.select(...opts.select);
-  return (await q.get()).docs;
+  return select ? q.select(...select) : q;
 }
 
 /** One alert by its exact source id (one read), or null. */
