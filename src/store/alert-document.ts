@@ -40,7 +40,6 @@ import {PermanentError} from '../errors';
 import {
   documentSize,
   firestoreFieldName,
-  isValidDocumentId,
   safeStringMap,
   stringSize,
   toFirestoreValue,
