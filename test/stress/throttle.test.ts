@@ -40,7 +40,10 @@ const M = scaled(300, 2_000);
 const THROTTLE_MS = scaled(10, 30) * 1000;
 const ACK_DEADLINE_S = 10;
 const STORE_TIMEOUT_MS = 4000;
-/** The scenario's retry policy (seconds): short, so that the test drains quickly. */
+/**
+ * The first scenario's retry policy (seconds): short, so that the test
+ * drains quickly (the emulator honours it roughly; see the second).
+ */
 const BACKOFF = {min: 1, max: 10};
 const config = loadConfig({});
 
@@ -78,6 +81,7 @@ describe('stress: Firestore throttling', () => {
     codes: number | number[],
     holdMs: number,
     seed: number,
+    retryPolicy: boolean,
   ) {
     const db = emu.firestore(project);
     const scenario = await createPushScenario({
@@ -88,7 +92,7 @@ describe('stress: Firestore throttling', () => {
       name,
       functionUrl: fn.url,
       ackDeadlineSeconds: ACK_DEADLINE_S,
-      retryBackoffSeconds: process.env.THROTTLE_NO_RETRY_POLICY === '1' ? undefined : BACKOFF,
+      retryBackoffSeconds: retryPolicy ? BACKOFF : undefined,
     });
     const sub = log.of(name);
     const packets = Array.from({length: M}, (_, i) => {
@@ -190,6 +194,7 @@ describe('stress: Firestore throttling', () => {
       8,
       THROTTLE_MS,
       60_000,
+      true,
     );
   });
 
@@ -200,6 +205,12 @@ describe('stress: Firestore throttling', () => {
       [10, 4],
       THROTTLE_MS / 2,
       70_000,
+      // Without a retry policy: with one (1-10 s), the Pub/Sub emulator
+      // stopped redelivering after this run's fast 503s (ABORTED on reads,
+      // DEADLINE_EXCEEDED on commits fail at once): 56 of 300 messages were
+      // still not redelivered 300 s after the heal, and all came at once
+      // without the policy. Real Pub/Sub's backoff is not the emulator's.
+      false,
     );
   });
 });
