@@ -1,6 +1,6 @@
 /**
- * Real packets from the shared samples (ALERT_SAMPLES_DIR, ALERT_SCHEMAS_DIR).
- * Without the variables these tests are reported as skipped, with the reason.
+ * Real packets: the shipped samples/ unless ALERT_SAMPLES_DIR /
+ * ALERT_SCHEMAS_DIR point elsewhere (src/local/samples.ts).
  */
 
 import {strict as assert} from 'node:assert';
@@ -9,9 +9,10 @@ import * as path from 'node:path';
 import {describe, it} from 'node:test';
 
 import {createDecoder} from '../src/alert';
+import {samplesDir, schemasDir} from '../src/local/samples';
 
-const samples = process.env.ALERT_SAMPLES_DIR;
-const schemas = process.env.ALERT_SCHEMAS_DIR;
+const samples: string | undefined = samplesDir();
+const schemas: string | undefined = schemasDir();
 const noSamples = samples
   ? false
   : 'ALERT_SAMPLES_DIR is not set: real alert packets were NOT decoded';
@@ -87,7 +88,7 @@ describe('real alert packets', () => {
       const d = createDecoder({schemaSource: path.join(schemas!, 'lsst')});
       const all = (readdirSync(samples!, {recursive: true}) as string[])
         .map(f => path.join(samples!, f))
-        .filter(f => statSync(f).isFile());
+        .filter(f => f.endsWith('.avro') && statSync(f).isFile());
       assert.ok(all.length > 0);
       for (const f of all) {
         const alerts = await d.decode(readFileSync(f));

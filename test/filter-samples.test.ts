@@ -5,8 +5,9 @@ import {describe, it} from 'node:test';
 
 import {createDecoder} from '../src/alert';
 import {compileFilter, explain, validateFilter} from '../src/filter';
+import {samplesDir} from '../src/local/samples';
 
-const samples = process.env.ALERT_SAMPLES_DIR;
+const samples: string | undefined = samplesDir();
 
 describe('filter: on the real ZTF sample packets', () => {
   it(

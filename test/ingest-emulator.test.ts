@@ -29,6 +29,7 @@ import {
 } from '../src/testing';
 import {startTcpProxy, TcpProxy} from '../src/testing/tcp-proxy';
 import {waitFor} from '../src/testing/wait';
+import {samplesDir} from '../src/local/samples';
 
 const PITT = 'ardent-cycling-243415';
 const SUB = 'ztf-loop-e2e';
@@ -116,8 +117,8 @@ describe('ingest function through the Pub/Sub and Firestore emulators', () => {
       }
     }
     const real: Buffer[] = [];
-    if (process.env.ALERT_SAMPLES_DIR) {
-      const dir = path.join(process.env.ALERT_SAMPLES_DIR, 'ztf');
+    {
+      const dir = path.join(samplesDir(), 'ztf');
       const decoder = createDecoder();
       for (const f of (await readdir(dir)).sort()) {
         const bytes = await readFile(path.join(dir, f));
