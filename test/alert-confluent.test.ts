@@ -18,7 +18,7 @@ import {
   SchemaRegistry,
   startSchemaRegistry,
   writeLsstSchemaDir,
-} from '../src/testing';
+} from './helpers';
 
 async function rejection(p: Promise<unknown>): Promise<AlertError> {
   try {

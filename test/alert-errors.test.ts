@@ -15,8 +15,8 @@ import {
   writeOcf,
   ztfLikeSchemaText,
   ztfLikeType,
-} from '../src/testing';
-import {zigzagVarint as varint} from '../src/testing/avro-bytes';
+} from './helpers';
+import {zigzagVarint as varint} from './helpers/avro-bytes';
 
 async function withSchemaDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
   const dir = await mkdtemp(path.join(tmpdir(), 'schemas-'));
@@ -309,7 +309,7 @@ describe('decode errors are typed, permanent and say why', () => {
     const p = generateLsstPacket({seed: 2});
     const {mkdtemp} = await import('node:fs/promises');
     const {tmpdir} = await import('node:os');
-    const {writeLsstSchemaDir} = await import('../src/testing');
+    const {writeLsstSchemaDir} = await import('./helpers');
     const dir = await mkdtemp(`${tmpdir()}/schemas-`);
     await writeLsstSchemaDir(dir);
     const e = await failure(

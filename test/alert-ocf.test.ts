@@ -11,7 +11,7 @@ import {
   ztfLikeSchema,
   ztfLikeSchemaText,
   ztfLikeType,
-} from '../src/testing';
+} from './helpers';
 
 describe('Avro OCF (ZTF-like packets)', () => {
   it('decodes a realistic packet with exact 64-bit ids and normalized fields', async () => {

@@ -13,7 +13,7 @@ import {
   generateZtfPacket,
   lsstLikeSchemaText,
   startSchemaRegistry,
-} from '../src/testing';
+} from './helpers';
 
 describe('TOM mappings', () => {
   it('lighten gives the flat dict of tom_pittgoogle with exact candid and metadata', async () => {

@@ -12,7 +12,7 @@ import {
   generateLsstPacket,
   generateZtfPacket,
   writeLsstSchemaDir,
-} from '../src/testing';
+} from './helpers';
 
 // Compiled test lives in build/test/; the CLI in build/src/cli/.
 const CLI = path.join(__dirname, '..', 'src', 'cli', 'main.js');

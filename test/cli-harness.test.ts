@@ -10,7 +10,7 @@ import {tmpdir} from 'node:os';
 import * as path from 'node:path';
 import {after, before, describe, it} from 'node:test';
 
-import {useEmulators} from '../src/testing/emulator-fixture';
+import {useEmulators} from './helpers/emulator-fixture';
 
 const CLI = path.join(__dirname, '..', 'src', 'cli', 'main.js');
 const emu = useEmulators({pubsub: true, firestore: true});

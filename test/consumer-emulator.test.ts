@@ -21,7 +21,7 @@ import {AlertError} from '../src/errors';
 import {createLogger} from '../src/log';
 import {generatedPackets} from '../src/local/replay';
 import {createSubscriptionStore} from '../src/store/subscription-store';
-import {useEmulators} from '../src/testing/emulator-fixture';
+import {useEmulators} from './helpers/emulator-fixture';
 
 const PG = 'pg-project';
 const emu = useEmulators({pubsub: true, firestore: true});

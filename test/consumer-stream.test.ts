@@ -22,7 +22,7 @@ import {
 import type {HarnessPipeline} from '../src/consumer';
 import {AlertError} from '../src/errors';
 import type {MessageResult} from '../src/ingest/pipeline';
-import {generateZtfPacket} from '../src/testing';
+import {generateZtfPacket} from './helpers';
 
 const sleep = (ms: number) => new Promise(r => setTimeout(r, ms));
 

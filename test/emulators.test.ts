@@ -19,7 +19,7 @@ import {groupMembers} from '../src/local/process-group';
 import {
   firestoreEmulatorSettings,
   pubsubForEmulator,
-} from '../src/testing/emulator-fixture';
+} from './helpers/emulator-fixture';
 
 describe('emulators', () => {
   it('start both, answer real client calls, and leave nothing behind when stopped', async () => {

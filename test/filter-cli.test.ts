@@ -6,7 +6,7 @@ import {after, before, describe, it} from 'node:test';
 
 import {CliIo} from '../src/cli/command';
 import {buildProgram} from '../src/cli/main';
-import {generateZtfPacket} from '../src/testing';
+import {generateZtfPacket} from './helpers';
 
 function memoryIo(): CliIo & {
   stdout: string[];

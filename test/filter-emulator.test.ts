@@ -23,7 +23,7 @@ import {
   toSubscriptionFilter,
   validateFilter,
 } from '../src/filter';
-import {useEmulators} from '../src/testing/emulator-fixture';
+import {useEmulators} from './helpers/emulator-fixture';
 
 const sleep = (ms: number) => new Promise(r => setTimeout(r, ms));
 

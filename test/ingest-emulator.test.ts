@@ -21,14 +21,14 @@ import {
   startFunctionServer,
 } from '../src/local/function-server';
 import {createSubscriptionStore} from '../src/store/subscription-store';
-import {useEmulators} from '../src/testing/emulator-fixture';
+import {useEmulators} from './helpers/emulator-fixture';
 import {
   generateLsstPacket,
   generateZtfPacket,
   writeLsstSchemaDir,
-} from '../src/testing';
-import {startTcpProxy, TcpProxy} from '../src/testing/tcp-proxy';
-import {waitFor} from '../src/testing/wait';
+} from './helpers';
+import {startTcpProxy, TcpProxy} from './helpers/tcp-proxy';
+import {waitFor} from './helpers/wait';
 
 const PITT = 'ardent-cycling-243415';
 const SUB = 'ztf-loop-e2e';

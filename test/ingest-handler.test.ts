@@ -18,7 +18,7 @@ import {createIngestHandler} from '../src/functions/ingest';
 import type {PushedMessage} from '../src/ingest/envelope';
 import type {IngestPipeline, QuarantineRecord} from '../src/ingest/pipeline';
 import {createLogger} from '../src/log';
-import {idTokenClaims, signIdToken, testKeyPair} from '../src/testing/id-token';
+import {idTokenClaims, signIdToken, testKeyPair} from './helpers/id-token';
 
 async function errorOf(
   res: Response,

@@ -29,7 +29,7 @@ import {
   signIdToken,
   startCertsServer,
   testKeyPair,
-} from '../src/testing/id-token';
+} from './helpers/id-token';
 
 const AUD = 'https://manage.example.run.app';
 const ALICE = 'alice@example.org';

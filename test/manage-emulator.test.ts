@@ -26,8 +26,8 @@ import {
 } from '../src/local/function-server';
 import {findFreePort, LOOPBACK} from '../src/local/ports';
 import {toSubscriptionFilter, validateFilter} from '../src/filter';
-import {generateZtfPacket} from '../src/testing';
-import {useEmulators} from '../src/testing/emulator-fixture';
+import {generateZtfPacket} from './helpers';
+import {useEmulators} from './helpers/emulator-fixture';
 
 const PG = 'ardent-cycling-243415';
 const ROOT = path.resolve(__dirname, '..', '..');

@@ -27,13 +27,13 @@ import type {MaybeFilter} from '../src/filter/types';
 import {
   firestoreEmulatorSettings,
   useEmulators,
-} from '../src/testing/emulator-fixture';
+} from './helpers/emulator-fixture';
 import {
   generateLiteJson,
   generateLsstPacket,
   generateZtfPacket,
   writeLsstSchemaDir,
-} from '../src/testing';
+} from './helpers';
 import {ztfAlert} from './store-alert-fixture';
 
 const config = loadConfig({});

@@ -17,7 +17,7 @@ import {
   toFirestoreValueSized,
   valueSize,
 } from '../src/store/firestore-value';
-import {generateZtfPacket} from '../src/testing';
+import {generateZtfPacket} from './helpers';
 
 function same(value: unknown) {
   const sized = toFirestoreValueSized(value);

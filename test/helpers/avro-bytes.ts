@@ -6,8 +6,8 @@
 
 import type * as avro from 'avsc';
 
-import {readOcfHeader, readVarint} from '../alert/avro-ocf';
-import {bigIntToVarint} from '../alert/avro-types';
+import {readOcfHeader, readVarint} from '../../src/alert/avro-ocf';
+import {bigIntToVarint} from '../../src/alert/avro-types';
 
 /** The Avro zigzag varint of `n` (a long: up to 64 bits). */
 export function zigzagVarint(n: number | bigint): Buffer {

@@ -26,7 +26,7 @@ import {
   EmulatorOptions,
   RunningEmulators,
   startEmulators,
-} from '../local/emulators';
+} from '../../src/local/emulators';
 
 export interface EmulatorFixture {
   /** The started emulators (throws before the `before` hook ran). */

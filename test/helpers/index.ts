@@ -1,15 +1,6 @@
-/** Fixture generators shared by tests, benchmarks and the CLI (deterministic by seed; never read ../shared). */
+/** Fixture generators shared by tests and benchmarks (deterministic by seed; never read ../shared). */
 
-export {Random} from './random';
-export {ocfHeader, writeOcf} from './ocf-writer';
-export type {OcfWriteOptions} from './ocf-writer';
-export {ztfLikeSchema, ztfLikeSchemaText, TRAP_FIELDS} from './ztf-schema';
-export {generateZtfPacket, ztfLikeType} from './ztf-packet';
-export type {
-  ExpectedAlert,
-  GeneratedPacket,
-  ZtfPacketOptions,
-} from './ztf-packet';
+export * from '../../src/local/generate';
 export {
   generateLsstPacket,
   lsstLikeSchemas,

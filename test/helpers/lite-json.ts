@@ -4,8 +4,8 @@
  * (`alertIds`/`source`/`prvSources`/`xmatch`) or newer (`alert_lite`) shape.
  */
 
-import {Random} from './random';
-import {GeneratedPacket} from './ztf-packet';
+import {Random} from '../../src/local/generate/random';
+import {GeneratedPacket} from '../../src/local/generate/ztf-packet';
 
 export interface LiteJsonOptions {
   seed?: number;

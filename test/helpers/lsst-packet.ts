@@ -9,10 +9,10 @@ import * as path from 'node:path';
 
 import * as avro from 'avsc';
 
-import {buildType} from '../alert/avro-types';
-import {inlineNamedTypes} from '../alert/schema-source';
-import {Random} from './random';
-import {GeneratedPacket} from './ztf-packet';
+import {buildType} from '../../src/alert/avro-types';
+import {inlineNamedTypes} from '../../src/alert/schema-source';
+import {Random} from '../../src/local/generate/random';
+import {GeneratedPacket} from '../../src/local/generate/ztf-packet';
 
 type Schema = Record<string, unknown>;
 

@@ -8,7 +8,7 @@
  */
 
 import {zigzagVarint} from './avro-bytes';
-import {Random} from './random';
+import {Random} from '../../src/local/generate/random';
 
 export const MUTATION_KINDS = [
   'bit-flip',

@@ -7,7 +7,7 @@
 
 import {readFileSync} from 'node:fs';
 
-import {groupMembers} from '../local/process-group';
+import {groupMembers} from '../../src/local/process-group';
 
 export const MiB = 1024 * 1024;
 

@@ -9,9 +9,9 @@
 import {FieldPath, Firestore} from '@google-cloud/firestore';
 import type {PubSub, Subscription, Topic} from '@google-cloud/pubsub';
 
-import type {Config} from '../config';
-import {validateFilter} from '../filter';
-import {createSubscriptionStore} from '../store/subscription-store';
+import type {Config} from '../../src/config';
+import {validateFilter} from '../../src/filter';
+import {createSubscriptionStore} from '../../src/store/subscription-store';
 import {UnackedMessage, unackedAfterPush} from './unacked';
 
 export const PITT_PROJECT = 'ardent-cycling-243415';

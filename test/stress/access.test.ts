@@ -21,14 +21,14 @@ import {
   FunctionServer,
   startFunctionServer,
 } from '../../src/local/function-server';
-import {generateZtfPacket} from '../../src/testing';
-import {useEmulators} from '../../src/testing/emulator-fixture';
+import {generateZtfPacket} from '../helpers';
+import {useEmulators} from '../helpers/emulator-fixture';
 import {
   errorCode,
   pushEnvelope,
   rawRequest,
   RawAnswer,
-} from '../../src/testing/http-request';
+} from '../helpers/http-request';
 import {
   CertsServer,
   idTokenClaims,
@@ -36,8 +36,8 @@ import {
   signIdToken,
   startCertsServer,
   testKeyPair,
-} from '../../src/testing/id-token';
-import {recordFigure} from '../../src/testing/stress-report';
+} from '../helpers/id-token';
+import {recordFigure} from '../helpers/stress-report';
 
 const PG = 'ardent-cycling-243415';
 const MANAGE_AUD = 'https://manage.example.run.app';

@@ -4,7 +4,11 @@ import {deflateRawSync} from 'node:zlib';
 
 import * as avro from 'avsc';
 
-import {zigzagVarint as varint} from './avro-bytes';
+import {bigIntToVarint} from '../../alert/avro-types';
+
+function varint(n: number): Buffer {
+  return bigIntToVarint(BigInt(n));
+}
 
 function avroString(s: string | Buffer): Buffer {
   const b = typeof s === 'string' ? Buffer.from(s, 'utf8') : s;

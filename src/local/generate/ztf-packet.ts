@@ -7,7 +7,7 @@
 
 import * as avro from 'avsc';
 
-import {buildType} from '../alert/avro-types';
+import {buildType} from '../../alert/avro-types';
 import {writeOcf} from './ocf-writer';
 import {Random} from './random';
 import {
