@@ -1,6 +1,6 @@
 /** Hand-built, real-looking alerts for the store tests (no shared files needed). */
 
-import {Alert} from '../src/alert/model';
+import {Alert} from '../../src/alert/model';
 
 /** A hand-built ZTF-like alert (schema 4.02 shape, trimmed candidate). */
 export function ztfAlert(

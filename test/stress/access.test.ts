@@ -6,7 +6,7 @@
  * token is refused with 401 / 403 before any work (nothing created, nothing
  * stored); a valid one is accepted. Hostile subscription names, topics and
  * filters sent with a valid token get 400 and create nothing in Pub/Sub or
- * Firestore. (test/manage-auth.test.ts checks the verifier itself and the
+ * Firestore. (test/unit/functions/manage-auth.test.ts checks the verifier itself and the
  * handler in process; this is the deployed shape.)
  */
 

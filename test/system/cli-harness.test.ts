@@ -10,9 +10,9 @@ import {tmpdir} from 'node:os';
 import * as path from 'node:path';
 import {after, before, describe, it} from 'node:test';
 
-import {useEmulators} from './helpers/emulator-fixture';
+import {useEmulators} from '../helpers/emulator-fixture';
 
-const CLI = path.join(__dirname, '..', 'src', 'cli', 'main.js');
+const CLI = path.join(__dirname, '..', '..', 'src', 'cli', 'main.js');
 const emu = useEmulators({pubsub: true, firestore: true});
 
 function run(

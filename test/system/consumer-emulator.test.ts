@@ -11,17 +11,17 @@ import {describe, it} from 'node:test';
 
 import type {PubSub} from '@google-cloud/pubsub';
 
-import {loadConfig} from '../src/config';
+import {loadConfig} from '../../src/config';
 import {
   ConsumerStream,
   createHarnessPipeline,
   SourceMessage,
-} from '../src/consumer';
-import {AlertError} from '../src/errors';
-import {createLogger} from '../src/log';
-import {generatedPackets} from '../src/local/replay';
-import {createSubscriptionStore} from '../src/store/subscription-store';
-import {useEmulators} from './helpers/emulator-fixture';
+} from '../../src/consumer';
+import {AlertError} from '../../src/errors';
+import {createLogger} from '../../src/log';
+import {generatedPackets} from '../../src/local/replay';
+import {createSubscriptionStore} from '../../src/store/subscription-store';
+import {useEmulators} from '../helpers/emulator-fixture';
 
 const PG = 'pg-project';
 const emu = useEmulators({pubsub: true, firestore: true});

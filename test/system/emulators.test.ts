@@ -7,19 +7,19 @@ import {describe, it} from 'node:test';
 
 import {Firestore} from '@google-cloud/firestore';
 
-import {AlertError} from '../src/errors';
+import {AlertError} from '../../src/errors';
 import {
   INSTALL_COMMAND,
   runningEmulators,
   startEmulators,
   startFirestoreEmulator,
-} from '../src/local/emulators';
-import {isPortFree} from '../src/local/ports';
-import {groupMembers} from '../src/local/process-group';
+} from '../../src/local/emulators';
+import {isPortFree} from '../../src/local/ports';
+import {groupMembers} from '../../src/local/process-group';
 import {
   firestoreEmulatorSettings,
   pubsubForEmulator,
-} from './helpers/emulator-fixture';
+} from '../helpers/emulator-fixture';
 
 describe('emulators', () => {
   it('start both, answer real client calls, and leave nothing behind when stopped', async () => {
@@ -61,7 +61,7 @@ describe('emulators', () => {
   it('kills the emulator when the parent process exits without stopping it', async () => {
     const script = `
       const {startFirestoreEmulator} = require(${JSON.stringify(
-        join(__dirname, '../src/local/emulators.js'),
+        join(__dirname, '../../src/local/emulators.js'),
       )});
       startFirestoreEmulator().then(e => {
         process.stdout.write(JSON.stringify({pid: e.pid, port: e.port}));

@@ -17,13 +17,13 @@ import {describe, it} from 'node:test';
 
 import {Subscription, Topic} from '@google-cloud/pubsub';
 
-import type {Alert} from '../src/alert/model';
+import type {Alert} from '../../src/alert/model';
 import {
   compileFilter,
   toSubscriptionFilter,
   validateFilter,
-} from '../src/filter';
-import {useEmulators} from './helpers/emulator-fixture';
+} from '../../src/filter';
+import {useEmulators} from '../helpers/emulator-fixture';
 
 const sleep = (ms: number) => new Promise(r => setTimeout(r, ms));
 

@@ -4,8 +4,8 @@ import {tmpdir} from 'node:os';
 import * as path from 'node:path';
 import {describe, it} from 'node:test';
 
-import {startFunctionServer} from '../src/local/function-server';
-import {httpStatus, LOOPBACK} from '../src/local/ports';
+import {startFunctionServer} from '../../src/local/function-server';
+import {httpStatus, LOOPBACK} from '../../src/local/ports';
 
 describe('function server', () => {
   it('runs a given script instead of the framework, with PORT and FUNCTION_TARGET set, and stops it', async () => {

@@ -13,22 +13,22 @@ import {after, before, describe, it} from 'node:test';
 import type {Firestore} from '@google-cloud/firestore';
 import type {Topic} from '@google-cloud/pubsub';
 
-import {createDecoder} from '../src/alert';
-import {loadConfig} from '../src/config';
-import {fromPythonForm} from '../src/filter';
+import {createDecoder} from '../../src/alert';
+import {loadConfig} from '../../src/config';
+import {fromPythonForm} from '../../src/filter';
 import {
   FunctionServer,
   startFunctionServer,
-} from '../src/local/function-server';
-import {createSubscriptionStore} from '../src/store/subscription-store';
-import {useEmulators} from './helpers/emulator-fixture';
+} from '../../src/local/function-server';
+import {createSubscriptionStore} from '../../src/store/subscription-store';
+import {useEmulators} from '../helpers/emulator-fixture';
 import {
   generateLsstPacket,
   generateZtfPacket,
   writeLsstSchemaDir,
-} from './helpers';
-import {startTcpProxy, TcpProxy} from './helpers/tcp-proxy';
-import {waitFor} from './helpers/wait';
+} from '../helpers';
+import {startTcpProxy, TcpProxy} from '../helpers/tcp-proxy';
+import {waitFor} from '../helpers/wait';
 
 const PITT = 'ardent-cycling-243415';
 const SUB = 'ztf-loop-e2e';

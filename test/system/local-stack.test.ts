@@ -9,10 +9,10 @@ import {spawn} from 'node:child_process';
 import * as path from 'node:path';
 import {describe, it} from 'node:test';
 
-import {isPortFree} from '../src/local/ports';
-import {groupMembers} from '../src/local/process-group';
+import {isPortFree} from '../../src/local/ports';
+import {groupMembers} from '../../src/local/process-group';
 
-const CLI = path.join(__dirname, '..', 'src', 'cli', 'main.js');
+const CLI = path.join(__dirname, '..', '..', 'src', 'cli', 'main.js');
 
 describe('pittgoogle start (local stack)', () => {
   it('stores the first alert within 60 s, and SIGINT stops everything', async () => {

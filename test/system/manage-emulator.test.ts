@@ -23,14 +23,14 @@ import type {PubSub} from '@google-cloud/pubsub';
 import {
   FunctionServer,
   startFunctionServer,
-} from '../src/local/function-server';
-import {findFreePort, LOOPBACK} from '../src/local/ports';
-import {toSubscriptionFilter, validateFilter} from '../src/filter';
-import {generateZtfPacket} from './helpers';
-import {useEmulators} from './helpers/emulator-fixture';
+} from '../../src/local/function-server';
+import {findFreePort, LOOPBACK} from '../../src/local/ports';
+import {toSubscriptionFilter, validateFilter} from '../../src/filter';
+import {generateZtfPacket} from '../helpers';
+import {useEmulators} from '../helpers/emulator-fixture';
 
 const PG = 'ardent-cycling-243415';
-const ROOT = path.resolve(__dirname, '..', '..');
+const ROOT = path.resolve(__dirname, '..', '..', '..');
 
 const sleep = (ms: number) => new Promise(r => setTimeout(r, ms));
 

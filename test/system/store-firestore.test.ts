@@ -7,34 +7,34 @@ import {join} from 'node:path';
 
 import {Firestore} from '@google-cloud/firestore';
 
-import {createDecoder} from '../src/alert/decode';
-import {toJsonSafe} from '../src/alert/serialize';
-import {toGenericAlert, toTarget} from '../src/alert/tom';
+import {createDecoder} from '../../src/alert/decode';
+import {toJsonSafe} from '../../src/alert/serialize';
+import {toGenericAlert, toTarget} from '../../src/alert/tom';
 
-import {loadConfig} from '../src/config';
-import {AlertError} from '../src/errors';
-import {startFirestoreEmulator} from '../src/local/emulators';
-import {findFreePort} from '../src/local/ports';
+import {loadConfig} from '../../src/config';
+import {AlertError} from '../../src/errors';
+import {startFirestoreEmulator} from '../../src/local/emulators';
+import {findFreePort} from '../../src/local/ports';
 import {
   FIRESTORE_MAX_DOCUMENT_BYTES,
   HISTORY_FIELDS,
   toAlertDocument,
-} from '../src/store/alert-document';
-import {createAlertStore, StoreManyMode} from '../src/store/alert-store';
-import {createQuarantineStore} from '../src/store/quarantine-store';
-import {createSubscriptionStore} from '../src/store/subscription-store';
-import type {MaybeFilter} from '../src/filter/types';
+} from '../../src/store/alert-document';
+import {createAlertStore, StoreManyMode} from '../../src/store/alert-store';
+import {createQuarantineStore} from '../../src/store/quarantine-store';
+import {createSubscriptionStore} from '../../src/store/subscription-store';
+import type {MaybeFilter} from '../../src/filter/types';
 import {
   firestoreEmulatorSettings,
   useEmulators,
-} from './helpers/emulator-fixture';
+} from '../helpers/emulator-fixture';
 import {
   generateLiteJson,
   generateLsstPacket,
   generateZtfPacket,
   writeLsstSchemaDir,
-} from './helpers';
-import {ztfAlert} from './store-alert-fixture';
+} from '../helpers';
+import {ztfAlert} from '../helpers/store-alert';
 
 const config = loadConfig({});
 const meta = (subscription = 'ztf-loop') => ({

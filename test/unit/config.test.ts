@@ -1,9 +1,9 @@
 import {strict as assert} from 'node:assert';
 import {describe, it} from 'node:test';
 
-import {loadConfig} from '../src/config';
-import {AlertError} from '../src/errors';
-import {createLogger} from '../src/log';
+import {loadConfig} from '../../src/config';
+import {AlertError} from '../../src/errors';
+import {createLogger} from '../../src/log';
 
 describe('config', () => {
   it('has defaults that match the Pitt-Google broker', () => {

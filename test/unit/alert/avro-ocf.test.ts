@@ -3,15 +3,15 @@ import {describe, it} from 'node:test';
 
 import * as avro from 'avsc';
 
-import {createDecoder, detectFormat, TypeCache} from '../src/alert';
-import {buildType, repairSchema} from '../src/alert/avro-types';
+import {createDecoder, detectFormat, TypeCache} from '../../../src/alert';
+import {buildType, repairSchema} from '../../../src/alert/avro-types';
 import {
   generateZtfPacket,
   writeOcf,
   ztfLikeSchema,
   ztfLikeSchemaText,
   ztfLikeType,
-} from './helpers';
+} from '../../helpers';
 
 describe('Avro OCF (ZTF-like packets)', () => {
   it('decodes a realistic packet with exact 64-bit ids and normalized fields', async () => {

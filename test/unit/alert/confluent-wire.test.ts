@@ -10,15 +10,15 @@ import {
   createDirectorySchemaSource,
   createRegistrySchemaSource,
   detectFormat,
-} from '../src/alert';
-import {AlertError, isAlertError} from '../src/errors';
+} from '../../../src/alert';
+import {AlertError, isAlertError} from '../../../src/errors';
 import {
   generateLsstPacket,
   lsstLikeSchemaText,
   SchemaRegistry,
   startSchemaRegistry,
   writeLsstSchemaDir,
-} from './helpers';
+} from '../../helpers';
 
 async function rejection(p: Promise<unknown>): Promise<AlertError> {
   try {

@@ -4,8 +4,8 @@ import {tmpdir} from 'node:os';
 import * as path from 'node:path';
 import {describe, it} from 'node:test';
 
-import {createDecoder} from '../src/alert';
-import {AlertError, isAlertError} from '../src/errors';
+import {createDecoder} from '../../../src/alert';
+import {AlertError, isAlertError} from '../../../src/errors';
 import {
   generateLiteJson,
   generateLsstPacket,
@@ -15,8 +15,8 @@ import {
   writeOcf,
   ztfLikeSchemaText,
   ztfLikeType,
-} from './helpers';
-import {zigzagVarint as varint} from './helpers/avro-bytes';
+} from '../../helpers';
+import {zigzagVarint as varint} from '../../helpers/avro-bytes';
 
 async function withSchemaDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
   const dir = await mkdtemp(path.join(tmpdir(), 'schemas-'));
@@ -309,7 +309,7 @@ describe('decode errors are typed, permanent and say why', () => {
     const p = generateLsstPacket({seed: 2});
     const {mkdtemp} = await import('node:fs/promises');
     const {tmpdir} = await import('node:os');
-    const {writeLsstSchemaDir} = await import('./helpers');
+    const {writeLsstSchemaDir} = await import('../../helpers');
     const dir = await mkdtemp(`${tmpdir()}/schemas-`);
     await writeLsstSchemaDir(dir);
     const e = await failure(

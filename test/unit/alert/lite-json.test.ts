@@ -1,9 +1,13 @@
 import {strict as assert} from 'node:assert';
 import {describe, it} from 'node:test';
 
-import {createDecoder, detectFormat, parseLosslessJson} from '../src/alert';
-import {AlertError} from '../src/errors';
-import {generateLiteJson} from './helpers';
+import {
+  createDecoder,
+  detectFormat,
+  parseLosslessJson,
+} from '../../../src/alert';
+import {AlertError} from '../../../src/errors';
+import {generateLiteJson} from '../../helpers';
 
 describe('lite JSON alerts', () => {
   it('parses big integers exactly and NaN/Infinity tokens as null, leaving strings alone', () => {

@@ -8,7 +8,7 @@ import {existsSync, readdirSync, readFileSync, statSync} from 'node:fs';
 import * as path from 'node:path';
 import {describe, it} from 'node:test';
 
-import {createDecoder} from '../src/alert';
+import {createDecoder} from '../../../src/alert';
 
 const samples = process.env.ALERT_SAMPLES_DIR;
 const schemas = process.env.ALERT_SCHEMAS_DIR;

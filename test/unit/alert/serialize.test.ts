@@ -1,7 +1,7 @@
 import {strict as assert} from 'node:assert';
 import {describe, it} from 'node:test';
 
-import {toJsonSafe, toJsonText} from '../src/alert/serialize';
+import {toJsonSafe, toJsonText} from '../../../src/alert/serialize';
 
 describe('toJsonText', () => {
   it('writes the same JSON as toJsonSafe, exactly, in one pass', () => {

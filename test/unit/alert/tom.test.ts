@@ -7,13 +7,13 @@ import {
   lighten,
   toGenericAlert,
   toTarget,
-} from '../src/alert';
+} from '../../../src/alert';
 import {
   generateLsstPacket,
   generateZtfPacket,
   lsstLikeSchemaText,
   startSchemaRegistry,
-} from './helpers';
+} from '../../helpers';
 
 describe('TOM mappings', () => {
   it('lighten gives the flat dict of tom_pittgoogle with exact candid and metadata', async () => {

@@ -12,10 +12,10 @@ import {
   generateLsstPacket,
   generateZtfPacket,
   writeLsstSchemaDir,
-} from './helpers';
+} from '../../helpers';
 
 // Compiled test lives in build/test/; the CLI in build/src/cli/.
-const CLI = path.join(__dirname, '..', 'src', 'cli', 'main.js');
+const CLI = path.join(__dirname, '..', '..', '..', 'src', 'cli', 'main.js');
 
 function run(
   args: string[],

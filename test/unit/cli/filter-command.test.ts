@@ -4,9 +4,9 @@ import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {after, before, describe, it} from 'node:test';
 
-import {CliIo} from '../src/cli/command';
-import {buildProgram} from '../src/cli/main';
-import {generateZtfPacket} from './helpers';
+import {CliIo} from '../../../src/cli/command';
+import {buildProgram} from '../../../src/cli/main';
+import {generateZtfPacket} from '../../helpers';
 
 function memoryIo(): CliIo & {
   stdout: string[];

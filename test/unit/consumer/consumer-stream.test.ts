@@ -2,7 +2,7 @@
  * ConsumerStream.streamAlerts rules (facts.md §2), table-driven, against an
  * in-memory message source: what is acked, nacked, counted and collected,
  * the bounds, the idle timeout and the graceful stop. The same loop against
- * the Pub/Sub emulator is in consumer-emulator.test.ts.
+ * the Pub/Sub emulator is in test/system/consumer-emulator.test.ts.
  */
 
 import {strict as assert} from 'node:assert';
@@ -11,18 +11,18 @@ import {describe, it} from 'node:test';
 
 import type {PubSub} from '@google-cloud/pubsub';
 
-import type {Alert} from '../src/alert/model';
+import type {Alert} from '../../../src/alert/model';
 import {
   ConsumerStream,
   interpretCallbackResult,
   resolveFlowConfigs,
   SourceMessage,
   StreamAlertsOptions,
-} from '../src/consumer';
-import type {HarnessPipeline} from '../src/consumer';
-import {AlertError} from '../src/errors';
-import type {MessageResult} from '../src/ingest/pipeline';
-import {generateZtfPacket} from './helpers';
+} from '../../../src/consumer';
+import type {HarnessPipeline} from '../../../src/consumer';
+import {AlertError} from '../../../src/errors';
+import type {MessageResult} from '../../../src/ingest/pipeline';
+import {generateZtfPacket} from '../../helpers';
 
 const sleep = (ms: number) => new Promise(r => setTimeout(r, ms));
 

@@ -3,11 +3,11 @@ import {readFileSync} from 'node:fs';
 import {resolve} from 'node:path';
 import {describe, it} from 'node:test';
 
-import {AlertError} from '../src/errors';
-import {parseIndexFile} from '../src/deploy/indexes';
-import {declares, RECIPES, requiredIndex} from '../src/deploy/recipes';
+import {AlertError} from '../../../src/errors';
+import {parseIndexFile} from '../../../src/deploy/indexes';
+import {declares, RECIPES, requiredIndex} from '../../../src/deploy/recipes';
 
-const ROOT = resolve(__dirname, '..', '..');
+const ROOT = resolve(__dirname, '..', '..', '..', '..');
 const file = parseIndexFile(
   readFileSync(resolve(ROOT, 'deploy/firestore.indexes.json'), 'utf8'),
 );

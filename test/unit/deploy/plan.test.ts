@@ -3,23 +3,23 @@ import {readFileSync} from 'node:fs';
 import {resolve} from 'node:path';
 import {describe, it} from 'node:test';
 
-import {AlertError} from '../src/errors';
+import {AlertError} from '../../../src/errors';
 import {
   DeployConfig,
   parseDeployConfig,
   RawDeployOptions,
-} from '../src/deploy/config';
-import {parseIndexFile} from '../src/deploy/indexes';
+} from '../../../src/deploy/config';
+import {parseIndexFile} from '../../../src/deploy/indexes';
 import {
   buildDeployPlan,
   buildTeardownPlan,
   GcloudStep,
   PLACEHOLDER,
   Step,
-} from '../src/deploy/plan';
-import {renderPlan, shellQuote} from '../src/deploy/render';
+} from '../../../src/deploy/plan';
+import {renderPlan, shellQuote} from '../../../src/deploy/render';
 
-const ROOT = resolve(__dirname, '..', '..');
+const ROOT = resolve(__dirname, '..', '..', '..', '..');
 const P = 'my-alerts-123';
 const SA = (id: string) => `${id}@${P}.iam.gserviceaccount.com`;
 const AGENT =

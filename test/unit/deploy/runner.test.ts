@@ -12,18 +12,18 @@ import {tmpdir} from 'node:os';
 import {join, resolve} from 'node:path';
 import {after, describe, it} from 'node:test';
 
-import {createLogger} from '../src/log';
-import {main} from '../src/deploy/main';
-import {GcloudStep, Step} from '../src/deploy/plan';
+import {createLogger} from '../../../src/log';
+import {main} from '../../../src/deploy/main';
+import {GcloudStep, Step} from '../../../src/deploy/plan';
 import {
   CommandResult,
   HttpRequest,
   runPlan,
   RunnerDeps,
   spawnGcloud,
-} from '../src/deploy/runner';
+} from '../../../src/deploy/runner';
 
-const ROOT = resolve(__dirname, '..', '..');
+const ROOT = resolve(__dirname, '..', '..', '..', '..');
 const MAIN = join(ROOT, 'build/src/deploy/main.js');
 const P = 'my-alerts-123';
 const URL = 'https://pittgoogle-ingest-abc123-uc.a.run.app';

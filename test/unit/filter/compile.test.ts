@@ -1,8 +1,13 @@
 import {strict as assert} from 'node:assert';
 import {describe, it} from 'node:test';
 
-import type {Alert} from '../src/alert/model';
-import {compileFilter, explain, Filter, validateFilter} from '../src/filter';
+import type {Alert} from '../../../src/alert/model';
+import {
+  compileFilter,
+  explain,
+  Filter,
+  validateFilter,
+} from '../../../src/filter';
 
 function alert(over: Partial<Alert> = {}): Alert {
   return {

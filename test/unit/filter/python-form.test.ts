@@ -1,9 +1,13 @@
 import {strict as assert} from 'node:assert';
 import {describe, it} from 'node:test';
 
-import type {Alert} from '../src/alert/model';
-import {AlertError} from '../src/errors';
-import {compileFilter, fromPythonForm, validateFilter} from '../src/filter';
+import type {Alert} from '../../../src/alert/model';
+import {AlertError} from '../../../src/errors';
+import {
+  compileFilter,
+  fromPythonForm,
+  validateFilter,
+} from '../../../src/filter';
 
 /**
  * tom_pittgoogle's rule, transcribed: with no threshold everything passes;

@@ -3,8 +3,8 @@ import {readdir, readFile} from 'node:fs/promises';
 import {join} from 'node:path';
 import {describe, it} from 'node:test';
 
-import {createDecoder} from '../src/alert';
-import {compileFilter, explain, validateFilter} from '../src/filter';
+import {createDecoder} from '../../../src/alert';
+import {compileFilter, explain, validateFilter} from '../../../src/filter';
 
 const samples = process.env.ALERT_SAMPLES_DIR;
 

@@ -6,7 +6,7 @@ import {
   toSubscriptionFilter,
   topicHasIdAttributes,
   validateFilter,
-} from '../src/filter';
+} from '../../../src/filter';
 
 const v = (json: unknown) => validateFilter(json);
 const attr = (key: string, op: string, value?: unknown) =>

@@ -1,14 +1,14 @@
 import {strict as assert} from 'node:assert';
 import {describe, it} from 'node:test';
 
-import {AlertError} from '../src/errors';
+import {AlertError} from '../../../src/errors';
 import {
   compileFilter,
   Filter,
   LIMITS,
   parseFilter,
   validateFilter,
-} from '../src/filter';
+} from '../../../src/filter';
 
 const leaf = {field: 'mag', op: 'lt', value: 19};
 

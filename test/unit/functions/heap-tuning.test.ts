@@ -1,7 +1,7 @@
 import {strict as assert} from 'node:assert';
 import {describe, it} from 'node:test';
 
-import {tuneHeap} from '../src/functions/heap-tuning';
+import {tuneHeap} from '../../../src/functions/heap-tuning';
 
 describe('heap tuning', () => {
   it('leaves a growing factor given on the command line', () => {

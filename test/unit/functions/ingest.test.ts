@@ -12,13 +12,16 @@ import {after, before, describe, it} from 'node:test';
 import * as ff from '@google-cloud/functions-framework';
 import {getTestServer} from '@google-cloud/functions-framework/testing';
 
-import {createIdTokenVerifier} from '../src/auth/id-token';
-import {TransientError} from '../src/errors';
-import {createIngestHandler} from '../src/functions/ingest';
-import type {PushedMessage} from '../src/ingest/envelope';
-import type {IngestPipeline, QuarantineRecord} from '../src/ingest/pipeline';
-import {createLogger} from '../src/log';
-import {idTokenClaims, signIdToken, testKeyPair} from './helpers/id-token';
+import {createIdTokenVerifier} from '../../../src/auth/id-token';
+import {TransientError} from '../../../src/errors';
+import {createIngestHandler} from '../../../src/functions/ingest';
+import type {PushedMessage} from '../../../src/ingest/envelope';
+import type {
+  IngestPipeline,
+  QuarantineRecord,
+} from '../../../src/ingest/pipeline';
+import {createLogger} from '../../../src/log';
+import {idTokenClaims, signIdToken, testKeyPair} from '../../helpers/id-token';
 
 async function errorOf(
   res: Response,

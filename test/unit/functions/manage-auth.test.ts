@@ -17,11 +17,11 @@ import {
   createIdTokenVerifier,
   GCLOUD_CLIENT_ID,
   httpKeySource,
-} from '../src/auth/id-token';
-import {AlertError} from '../src/errors';
-import {createManageHandler} from '../src/functions/manage';
-import {createLogger} from '../src/log';
-import type {SubscriptionManager} from '../src/subscriptions';
+} from '../../../src/auth/id-token';
+import {AlertError} from '../../../src/errors';
+import {createManageHandler} from '../../../src/functions/manage';
+import {createLogger} from '../../../src/log';
+import type {SubscriptionManager} from '../../../src/subscriptions';
 import {
   CertsServer,
   idTokenClaims,
@@ -29,7 +29,7 @@ import {
   signIdToken,
   startCertsServer,
   testKeyPair,
-} from './helpers/id-token';
+} from '../../helpers/id-token';
 
 const AUD = 'https://manage.example.run.app';
 const ALICE = 'alice@example.org';

@@ -9,13 +9,13 @@ import {describe, it} from 'node:test';
 
 import type {SubscriptionMetadata} from '@google-cloud/pubsub';
 
-import {loadConfig} from '../src/config';
-import {AlertError, PermanentError} from '../src/errors';
-import {statusOf} from '../src/functions/manage';
+import {loadConfig} from '../../../src/config';
+import {AlertError, PermanentError} from '../../../src/errors';
+import {statusOf} from '../../../src/functions/manage';
 import type {
   SubscriptionRecord,
   SubscriptionStore,
-} from '../src/store/subscription-store';
+} from '../../../src/store/subscription-store';
 import {
   classifyPubSubError,
   createSubscriptionManager,
@@ -30,7 +30,7 @@ import {
   PubSubPort,
   pushEndpointFor,
   toMetadata,
-} from '../src/subscriptions';
+} from '../../../src/subscriptions';
 
 const PG = 'ardent-cycling-243415';
 

@@ -1,8 +1,11 @@
 import {strict as assert} from 'node:assert';
 import {describe, it} from 'node:test';
 
-import {AlertError} from '../src/errors';
-import {parsePushRequest, validateResourceId} from '../src/ingest/envelope';
+import {AlertError} from '../../../src/errors';
+import {
+  parsePushRequest,
+  validateResourceId,
+} from '../../../src/ingest/envelope';
 
 const data = Buffer.from('Obj\x01payload').toString('base64');
 const push = {

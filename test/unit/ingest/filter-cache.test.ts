@@ -1,8 +1,8 @@
 import {strict as assert} from 'node:assert';
 import {describe, it} from 'node:test';
 
-import {createFilterCache} from '../src/ingest/filter-cache';
-import type {FilterPort} from '../src/ingest/pipeline';
+import {createFilterCache} from '../../../src/ingest/filter-cache';
+import type {FilterPort} from '../../../src/ingest/pipeline';
 
 const filterNamed = (name: string): FilterPort & {name: string} => ({
   name,

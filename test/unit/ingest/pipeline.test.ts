@@ -1,15 +1,15 @@
 import {strict as assert} from 'node:assert';
 import {describe, it} from 'node:test';
 
-import type {Alert} from '../src/alert/model';
-import {AlertError, PermanentError, TransientError} from '../src/errors';
-import type {PushedMessage} from '../src/ingest/envelope';
+import type {Alert} from '../../../src/alert/model';
+import {AlertError, PermanentError, TransientError} from '../../../src/errors';
+import type {PushedMessage} from '../../../src/ingest/envelope';
 import {
   createIngestPipeline,
   QuarantineRecord,
   StoreMeta,
-} from '../src/ingest/pipeline';
-import {createLogger} from '../src/log';
+} from '../../../src/ingest/pipeline';
+import {createLogger} from '../../../src/log';
 
 function alert(sourceId: string, classtar: number | null): Alert {
   return {

@@ -8,7 +8,7 @@ import {strict as assert} from 'node:assert';
 import {execFileSync} from 'node:child_process';
 import {describe, it} from 'node:test';
 
-import {heapLimitMiBFor, memoryLimit} from '../src/local/memory-limit';
+import {heapLimitMiBFor, memoryLimit} from '../../../src/local/memory-limit';
 
 const PROBE = `const v8 = require('v8');
 console.log(JSON.stringify({

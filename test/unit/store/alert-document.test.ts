@@ -3,11 +3,11 @@ import {describe, it} from 'node:test';
 
 import {Timestamp} from '@google-cloud/firestore';
 
-import {AlertError} from '../src/errors';
+import {AlertError} from '../../../src/errors';
 import {
   DEFAULT_MAX_DOCUMENT_BYTES,
   toAlertDocument,
-} from '../src/store/alert-document';
+} from '../../../src/store/alert-document';
 import {
   documentSize,
   firestoreFieldName,
@@ -15,12 +15,12 @@ import {
   toFirestoreValue,
   toTimestamp,
   valueSize,
-} from '../src/store/firestore-value';
+} from '../../../src/store/firestore-value';
 import {
   quarantineDocumentId,
   toQuarantineDocument,
-} from '../src/store/quarantine-store';
-import {ztfAlert} from './store-alert-fixture';
+} from '../../../src/store/quarantine-store';
+import {ztfAlert} from '../../helpers/store-alert';
 
 const META = {
   subscription: 'ztf-loop',

@@ -1,9 +1,9 @@
 import {strict as assert} from 'node:assert';
 import {describe, it} from 'node:test';
 
-import {TransientError} from '../src/errors';
-import {createClientRecycler} from '../src/store/client-recycler';
-import {isCallTimeout, withTimeout} from '../src/store/firestore-errors';
+import {TransientError} from '../../../src/errors';
+import {createClientRecycler} from '../../../src/store/client-recycler';
+import {isCallTimeout, withTimeout} from '../../../src/store/firestore-errors';
 
 /** Fake clients numbered in creation order; a fake clock. */
 function setup(windowMs = 1000) {

@@ -1,7 +1,7 @@
 import {strict as assert} from 'node:assert';
 import {describe, it} from 'node:test';
 
-import {classifyFirestoreError} from '../src/store/firestore-errors';
+import {classifyFirestoreError} from '../../../src/store/firestore-errors';
 
 const grpc = (code: number, message = 'x') =>
   Object.assign(new Error(message), {code});

@@ -3,7 +3,7 @@ import {execFileSync} from 'node:child_process';
 import * as path from 'node:path';
 import {describe, it} from 'node:test';
 
-const BUILD = path.join(__dirname, '..');
+const BUILD = path.join(__dirname, '..', '..', '..');
 const PRIME = path.join(BUILD, 'src', 'store', 'firestore-require-cache.js');
 const FUNCTIONS = path.join(BUILD, 'src', 'functions', 'index.js');
 

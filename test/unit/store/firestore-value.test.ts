@@ -10,14 +10,14 @@ import {describe, it} from 'node:test';
 
 import {Timestamp} from '@google-cloud/firestore';
 
-import {createDecoder} from '../src/alert';
-import {parsePushRequest} from '../src/ingest/envelope';
+import {createDecoder} from '../../../src/alert';
+import {parsePushRequest} from '../../../src/ingest/envelope';
 import {
   toFirestoreValue,
   toFirestoreValueSized,
   valueSize,
-} from '../src/store/firestore-value';
-import {generateZtfPacket} from './helpers';
+} from '../../../src/store/firestore-value';
+import {generateZtfPacket} from '../../helpers';
 
 function same(value: unknown) {
   const sized = toFirestoreValueSized(value);

@@ -1,10 +1,10 @@
 import {strict as assert} from 'node:assert';
 import {describe, it} from 'node:test';
 
-import {PermanentError, TransientError} from '../src/errors';
-import type {AlertDocument} from '../src/store/alert-document';
-import type {ItemOutcome} from '../src/store/alert-store';
-import {createWriteCoalescer} from '../src/store/write-coalescer';
+import {PermanentError, TransientError} from '../../../src/errors';
+import type {AlertDocument} from '../../../src/store/alert-document';
+import type {ItemOutcome} from '../../../src/store/alert-store';
+import {createWriteCoalescer} from '../../../src/store/write-coalescer';
 
 const doc = (sourceId: string, subscription = 'ztf-loop'): AlertDocument => ({
   subscription,
