@@ -17,7 +17,7 @@ import {
   startLocalStack,
   StoredAlertEvent,
 } from '../../src/local/stack';
-import {waitFor} from '../../src/testing/wait';
+import {waitFor} from '../helpers/wait';
 import {realSamples} from '../helpers/real-samples';
 
 const CLI = path.join(__dirname, '..', '..', 'src', 'cli', 'main.js');
