@@ -21,6 +21,7 @@ import type {Message} from '@google-cloud/pubsub';
 
 import {createDecoder} from '../src/alert';
 import {loadConfig} from '../src/config';
+import {PITTGOOGLE_PROJECT} from '../src/defaults';
 import {
   ConsumerStream,
   createBatchingAlertStore,
@@ -41,7 +42,7 @@ import {createAlertStore} from '../src/store/alert-store';
 
 const N = Number(process.env.BENCH_N ?? 1000);
 const BACKLOG = Number(process.env.BENCH_BACKLOG ?? 1000);
-const PG = 'ardent-cycling-243415';
+const PG = PITTGOOGLE_PROJECT;
 /** A loaded shared machine can take well over 15 s for a 1 MiB commit. */
 const COMMIT_TIMEOUT_MS = 120_000;
 const PROJECT = 'bench-project';

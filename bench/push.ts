@@ -40,6 +40,7 @@ import type {PubSub, Topic} from '@google-cloud/pubsub';
 import {createDecoder, toGenericAlert, toTarget} from '../src/alert';
 import type {Alert} from '../src/alert/model';
 import {loadConfig} from '../src/config';
+import {PITTGOOGLE_PROJECT} from '../src/defaults';
 import {validateFilter} from '../src/filter';
 import {
   RunningEmulator,
@@ -103,7 +104,7 @@ const MEMORY_LIMIT_MIB = Number(
 const EXTRA_NODE_OPTIONS = (
   process.env.BENCH_NODE_OPTIONS ?? INGEST_NODE_OPTIONS
 ).trim();
-const PITT = 'ardent-cycling-243415';
+const PITT = PITTGOOGLE_PROJECT;
 const TOPIC = `projects/${PITT}/topics/ztf-loop`;
 const DIRECT_CONCURRENCY = 32;
 /**

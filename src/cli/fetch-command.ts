@@ -21,6 +21,7 @@ import {
   RunSummary,
   summaryTable,
 } from '../consumer';
+import {PITTGOOGLE_PROJECT} from '../defaults';
 import {AlertError, errorMessage, isAlertError} from '../errors';
 import {compileFilter, parseFilter} from '../filter';
 import type {AlertStorePort, QuarantinePort} from '../ingest/pipeline';
@@ -249,7 +250,7 @@ export const registerFetchCommand: RegisterCommand = (
     )
     .option(
       '--pittgoogle-project <id>',
-      'project of the Pitt-Google topics (default ardent-cycling-243415)',
+      `project of the Pitt-Google topics (default ${PITTGOOGLE_PROJECT})`,
     )
     .option(
       '--pubsub-host <host:port>',

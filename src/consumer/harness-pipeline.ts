@@ -10,6 +10,7 @@ import type {Firestore} from '@google-cloud/firestore';
 
 import {createDecoder} from '../alert';
 import type {Config} from '../config';
+import {PermanentError} from '../errors';
 import {
   alertDocumentMapper,
   firestoreQuarantine,
@@ -64,7 +65,11 @@ export function createHarnessPipeline(
   let flush = async () => {};
   let batchesOf = () => 0;
   if (!alerts) {
-    if (!firestore) throw new Error('Firestore is needed to store alerts');
+    if (!firestore)
+      throw new PermanentError(
+        'bad-config',
+        'Firestore is needed to store alerts',
+      );
     const store = createAlertStore(firestore, config, {
       mode: 'batch',
       maxBatchBytes: HARNESS_BATCH_BYTES,
@@ -81,7 +86,11 @@ export function createHarnessPipeline(
   }
   let filters = options.filters;
   if (!filters) {
-    if (!firestore) throw new Error('Firestore is needed for stored filters');
+    if (!firestore)
+      throw new PermanentError(
+        'bad-config',
+        'Firestore is needed for stored filters',
+      );
     filters = storedFilterSource(
       firestoreSubscriptions(firestore, config),
       config,
@@ -90,7 +99,11 @@ export function createHarnessPipeline(
   }
   let quarantine = options.quarantine;
   if (!quarantine) {
-    if (!firestore) throw new Error('Firestore is needed for the quarantine');
+    if (!firestore)
+      throw new PermanentError(
+        'bad-config',
+        'Firestore is needed for the quarantine',
+      );
     quarantine = firestoreQuarantine(firestore, config);
   }
   const pipeline = createIngestPipeline({

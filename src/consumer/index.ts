@@ -2,8 +2,8 @@
 
 export {ConsumerStream} from './consumer-stream';
 export type {
+  CallbackMetadata,
   ConsumerStreamOptions,
-  MessageMetadata,
   SendData,
   StreamAlertsOptions,
   UserCallback,

@@ -10,6 +10,7 @@
  * process group and the emulators' (no Java process left behind).
  */
 
+import {LOCAL_PROJECT, PITTGOOGLE_PROJECT} from '../defaults';
 import {errorMessage, PermanentError, TransientError} from '../errors';
 import {fromPythonForm, MaybeFilter, validateFilter} from '../filter';
 import {firestoreClient, pubsubClient} from './clients';
@@ -18,8 +19,7 @@ import {FunctionServer, startFunctionServer} from './function-server';
 import {findFreePort, LOOPBACK} from './ports';
 import {generatedPackets, Packet, packetsFromPaths, replay} from './replay';
 
-export const STACK_PROJECT = 'local-project';
-export const PITTGOOGLE_PROJECT = 'ardent-cycling-243415';
+export const STACK_PROJECT = LOCAL_PROJECT;
 export const LOOP_NAME = 'ztf-loop';
 
 /** tom_pittgoogle's form: classtar >= 0.5 (point-like sources); null classtar fails. */

@@ -25,6 +25,7 @@ import {
 } from '@google-cloud/firestore';
 
 import {Config} from '../config';
+import {INGEST_DEFAULTS} from '../defaults';
 import {AlertError} from '../errors';
 import {Logger} from '../log';
 import {AlertDocument, checkDocumentIds} from './alert-document';
@@ -79,7 +80,7 @@ export function createAlertStore(
   config: StoreConfig,
   options: AlertStoreOptions = {},
 ): AlertStore {
-  const timeoutMs = options.timeoutMs ?? 15_000;
+  const timeoutMs = options.timeoutMs ?? INGEST_DEFAULTS.storeTimeoutMs;
   const mode = options.mode ?? 'bulk';
   const concurrency = Math.max(1, options.concurrency ?? 32);
   const maxBatchBytes = options.maxBatchBytes ?? 3 * 1024 * 1024;

@@ -12,6 +12,7 @@
 import type {Firestore} from '@google-cloud/firestore';
 import {Timestamp} from '@google-cloud/firestore';
 
+import {INGEST_DEFAULTS} from '../defaults';
 import {TransientError} from '../errors';
 import {compileFilter, validateFilter} from '../filter';
 import type {CompiledFilter, MaybeFilter} from '../filter';
@@ -82,7 +83,7 @@ export function createSubscriptionStore(
   firestore: Firestore,
   opts: SubscriptionStoreOptions,
 ): SubscriptionStore {
-  const timeoutMs = opts.timeoutMs ?? 15_000;
+  const timeoutMs = opts.timeoutMs ?? INGEST_DEFAULTS.storeTimeoutMs;
   const collection = firestore.collection(opts.subscriptionsCollection);
 
   async function call<T>(

@@ -16,6 +16,7 @@
  * its writes is refused: see alert-store.ts).
  */
 
+import {INGEST_DEFAULTS} from '../defaults';
 import {AlertError, TransientError, errorMessage} from '../errors';
 import type {AlertDocument} from './alert-document';
 import type {ItemOutcome, StoreOutcome} from './alert-store';
@@ -40,7 +41,7 @@ interface Queued {
   reject(error: AlertError): void;
 }
 
-export const DEFAULT_COALESCE_COUNT = 20;
+export const DEFAULT_COALESCE_COUNT = INGEST_DEFAULTS.coalesceCount;
 
 export function createWriteCoalescer(
   opts: WriteCoalescerOptions,
