@@ -21,7 +21,7 @@ import {
   parseSeekBody,
   parseTouchBody,
   SubscriptionManager,
-} from '../subscriptions';
+} from '../manage';
 import {CliIo, RegisterCommand} from './command';
 
 type Run = (

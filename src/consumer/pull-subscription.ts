@@ -6,7 +6,7 @@
  *
  * Scope: pull subscriptions for the harness only. Push subscriptions, stored
  * filters and server-side filters are the management function's
- * (src/subscriptions on branch `manage`); this module does not write them.
+ * (src/manage); this module does not write them.
  */
 
 import type {PubSub, Subscription} from '@google-cloud/pubsub';

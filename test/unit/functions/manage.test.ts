@@ -30,7 +30,7 @@ import {
   PubSubPort,
   pushEndpointFor,
   toMetadata,
-} from '../../../src/subscriptions';
+} from '../../../src/manage';
 
 const PG = 'ardent-cycling-243415';
 
