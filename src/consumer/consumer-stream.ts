@@ -20,6 +20,7 @@ import {createDecoder, Decoder} from '../alert';
 import type {Alert} from '../alert/model';
 import {PITTGOOGLE_PROJECT} from '../defaults';
 import {AlertError, errorMessage} from '../errors';
+import type {FirestorePipeline} from '../ingest/firestore-pipeline';
 import type {MessageResult, QuarantinePort} from '../ingest/pipeline';
 import type {Logger} from '../log';
 import {
@@ -33,7 +34,6 @@ import {
 } from './bounded-run';
 import {interpretCallbackResult, type CallbackResult} from './callback-result';
 import {FlowConfigs, resolveFlowConfigs} from './flow-config';
-import type {HarnessPipeline} from './harness-pipeline';
 import {
   deletePullSubscription,
   touchPullSubscription,
@@ -93,8 +93,8 @@ export interface ConsumerStreamOptions {
   subscription?: string;
   /** Project of the Pitt-Google topics. Default PITTGOOGLE_PROJECT (src/defaults.ts). */
   pittGoogleProject?: string;
-  /** The default callback (see createHarnessPipeline). */
-  pipeline?: HarnessPipeline;
+  /** The default callback: the ingest pipeline, its writes batched (createFirestorePipeline). */
+  pipeline?: Pick<FirestorePipeline, 'pipeline' | 'flush'>;
   /** Where a permanently undecodable message is recorded when a user callback asks for alert_dict. */
   quarantine?: QuarantinePort;
   decoder?: Decoder;

@@ -4,7 +4,7 @@
  * Pitt-Google topic of the same name when it is missing (a missing topic is
  * a clear PermanentError); `delete` deletes it, ignoring "not found".
  *
- * Scope: pull subscriptions for the harness only. Push subscriptions, stored
+ * Scope: pull subscriptions for the consumer only. Push subscriptions, stored
  * filters and server-side filters are the management function's
  * (src/manage); this module does not write them.
  */

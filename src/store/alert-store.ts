@@ -6,7 +6,7 @@
  * ./firestore-errors.ts); each call is bounded by `timeoutMs` so that an
  * unreachable Firestore surfaces as a TransientError, not a hang.
  *
- * `storeMany` (pull harness) writes many alerts with per-item outcomes. Modes
+ * `storeMany` (pull consumer) writes many alerts with per-item outcomes. Modes
  * (measured on the emulator: ./README.md):
  * - 'bulk' (default): a BulkWriter without throttling, flushed by bytes;
  *   per-item outcomes natively, 1.5-2x the throughput of 'concurrent';

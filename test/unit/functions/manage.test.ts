@@ -435,10 +435,10 @@ function fakeStore(): SubscriptionStore & {
       records.delete(n);
     },
     list: async () => [...records.values()],
-    loadFilter: async () => {
+    readFilter: async () => {
       throw new Error('not used');
     },
-    loadFilters: async () => {
+    readFilters: async () => {
       throw new Error('not used');
     },
   };
