@@ -21,13 +21,12 @@ import type {Message} from '@google-cloud/pubsub';
 
 import {createDecoder} from '../src/alert';
 import {loadConfig} from '../src/config';
+import {PITTGOOGLE_PROJECT, PULL_DEFAULTS} from '../src/defaults';
+import {ConsumerStream} from '../src/consumer';
 import {
-  ConsumerStream,
-  createBatchingAlertStore,
-  createHarnessPipeline,
-  HARNESS_BATCH_BYTES,
-} from '../src/consumer';
-import {tomMapping} from '../src/ingest/firestore-ports';
+  createFirestorePipeline,
+  tomMapping,
+} from '../src/ingest/firestore-pipeline';
 import {createLogger} from '../src/log';
 import {firestoreClient, pubsubClient} from '../src/local/clients';
 import {
@@ -38,10 +37,11 @@ import {
 import {generatedPackets, Packet} from '../src/local/replay';
 import {toAlertDocument, type AlertDocument} from '../src/store/alert-document';
 import {createAlertStore} from '../src/store/alert-store';
+import {createWriteBatcher} from '../src/store/write-batcher';
 
 const N = Number(process.env.BENCH_N ?? 1000);
 const BACKLOG = Number(process.env.BENCH_BACKLOG ?? 1000);
-const PG = 'ardent-cycling-243415';
+const PG = PITTGOOGLE_PROJECT;
 /** A loaded shared machine can take well over 15 s for a 1 MiB commit. */
 const COMMIT_TIMEOUT_MS = 120_000;
 const PROJECT = 'bench-project';
@@ -119,23 +119,15 @@ async function batchWrites(
 ): Promise<number> {
   const store = createAlertStore(db, config, {
     mode: 'batch',
-    maxBatchBytes: HARNESS_BATCH_BYTES,
+    maxBatchBytes: PULL_DEFAULTS.batchBytes,
     timeoutMs: COMMIT_TIMEOUT_MS,
   });
-  const batching = createBatchingAlertStore(
-    d => store.storeMany(d),
-    (_alert, meta) => ({...docs[Number(meta.messageId)], subscription}),
-    {maxBytes: HARNESS_BATCH_BYTES},
-  );
+  const batching = createWriteBatcher(d => store.storeMany(d), {
+    maxBytes: PULL_DEFAULTS.batchBytes,
+  });
   const t0 = performance.now();
   const outcomes = await Promise.allSettled(
-    docs.map((_d, i) =>
-      batching.store(undefined as never, {
-        subscription: 'bench-writes',
-        messageId: String(i),
-        attributes: {},
-      }),
-    ),
+    docs.map(d => batching.store({...d, subscription})),
   );
   const s = (performance.now() - t0) / 1000;
   const stored = outcomes.filter(
@@ -152,9 +144,11 @@ async function batchWrites(
 
 async function harness(pubsubHost: string, db: Firestore, name: string) {
   const pubsub = pubsubClient({projectId: PROJECT, host: pubsubHost});
-  const pipeline = createHarnessPipeline(config, db, log, {
-    store: {timeoutMs: COMMIT_TIMEOUT_MS},
-  });
+  const pipeline = createFirestorePipeline(
+    {firestore: db, writes: 'batched', store: {timeoutMs: COMMIT_TIMEOUT_MS}},
+    config,
+    log,
+  );
   const stream = new ConsumerStream({
     pubsub,
     subscription: name,

@@ -40,6 +40,7 @@ import type {PubSub, Topic} from '@google-cloud/pubsub';
 import {createDecoder, toGenericAlert, toTarget} from '../src/alert';
 import type {Alert} from '../src/alert/model';
 import {loadConfig} from '../src/config';
+import {PITTGOOGLE_PROJECT} from '../src/defaults';
 import {validateFilter} from '../src/filter';
 import {
   RunningEmulator,
@@ -103,7 +104,7 @@ const MEMORY_LIMIT_MIB = Number(
 const EXTRA_NODE_OPTIONS = (
   process.env.BENCH_NODE_OPTIONS ?? INGEST_NODE_OPTIONS
 ).trim();
-const PITT = 'ardent-cycling-243415';
+const PITT = PITTGOOGLE_PROJECT;
 const TOPIC = `projects/${PITT}/topics/ztf-loop`;
 const DIRECT_CONCURRENCY = 32;
 /**
@@ -217,7 +218,7 @@ async function freshFirestore(): Promise<Firestore> {
   }
   // And the reads an instance makes as it starts (the stored filters): the
   // emulator's first query answered in ~110 ms, the next ones in ~11 ms.
-  for (let i = 0; i < 3; i++) await subs.loadFilters(100);
+  for (let i = 0; i < 3; i++) await subs.readFilters(100);
   return db;
 }
 

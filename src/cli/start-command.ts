@@ -8,7 +8,7 @@ import {readFile} from 'node:fs/promises';
 
 import {Command} from 'commander';
 
-import {errorMessage, isAlertError} from '../errors';
+import {errorMessage, isAlertError, PermanentError} from '../errors';
 import {MaybeFilter, parseFilter} from '../filter';
 import {
   DEFAULT_PYTHON_FILTER,
@@ -53,7 +53,10 @@ Examples:
 function num(v: string, what: string, min: number): number {
   const n = Number(v);
   if (!Number.isFinite(n) || n < min)
-    throw new Error(`--${what} must be a number >= ${min}, got "${v}"`);
+    throw new PermanentError(
+      'bad-request',
+      `--${what} must be a number >= ${min}, got "${v}"`,
+    );
   return n;
 }
 

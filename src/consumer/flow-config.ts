@@ -5,6 +5,7 @@
  * one of maxResults / timeout must bound the run. Pure.
  */
 
+import {PULL_DEFAULTS} from '../defaults';
 import {PermanentError} from '../errors';
 
 export interface FlowConfigs {
@@ -23,9 +24,9 @@ export interface ResolvedFlowConfigs {
   maxBacklog: number;
 }
 
-export const DEFAULT_MAX_RESULTS = 10;
-export const DEFAULT_TIMEOUT_S = 30;
-export const MAX_BACKLOG = 1000;
+export const DEFAULT_MAX_RESULTS = PULL_DEFAULTS.maxResults;
+export const DEFAULT_TIMEOUT_S = PULL_DEFAULTS.timeoutSeconds;
+export const MAX_BACKLOG = PULL_DEFAULTS.maxBacklog;
 
 const KNOWN = new Set(['maxResults', 'timeout', 'maxBacklog']);
 const PYTHON_NAMES: Record<string, string> = {

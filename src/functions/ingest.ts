@@ -15,6 +15,7 @@ import {
   errorMessage,
 } from '../errors';
 import type {IdTokenVerifier} from '../auth/id-token';
+import {INGEST_DEFAULTS} from '../defaults';
 import type {Logger} from '../log';
 import {parsePushRequest, validateResourceId} from '../ingest/envelope';
 import type {IngestPipeline, QuarantinePort} from '../ingest/pipeline';
@@ -31,8 +32,6 @@ export interface IngestHandlerDeps {
    */
   auth?: {verifier: IdTokenVerifier; audiences: readonly string[]};
 }
-
-const DEFAULT_MAX_BODY = 16 * 1024 * 1024;
 
 function sendError(
   res: Response,
@@ -67,7 +66,7 @@ function querySubscription(req: Request): string | undefined {
 }
 
 export function createIngestHandler(deps: IngestHandlerDeps) {
-  const maxBody = deps.maxBodyBytes ?? DEFAULT_MAX_BODY;
+  const maxBody = deps.maxBodyBytes ?? INGEST_DEFAULTS.maxBodyBytes;
 
   return async function ingest(req: Request, res: Response): Promise<void> {
     if (req.method !== 'POST') {

@@ -1,7 +1,7 @@
 /**
  * The ingest pipeline for one pushed message: decode → the subscription's
  * stored filter → Firestore. Pure logic over injected ports, shared by the
- * push function and the pull harness. It never answers HTTP: it returns an
+ * push function and the pull consumer. It never answers HTTP: it returns an
  * outcome, or throws a TransientError for the caller to turn into a retry.
  *
  * Outcomes: every alert of the message is `stored`, `duplicate` (already

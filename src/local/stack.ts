@@ -19,6 +19,7 @@ import * as path from 'node:path';
 import type {Firestore} from '@google-cloud/firestore';
 import type {PubSub, Topic} from '@google-cloud/pubsub';
 
+import {LOCAL_PROJECT, PITTGOOGLE_PROJECT} from '../defaults';
 import {errorMessage, PermanentError, TransientError} from '../errors';
 import {fromPythonForm, MaybeFilter, validateFilter} from '../filter';
 import {firestoreClient, pubsubClient} from './clients';
@@ -29,8 +30,7 @@ import {Packet, replay} from './replay';
 import {planReplay, ReplayPlan} from './replay-plan';
 import {schemasDir} from './samples';
 
-export const STACK_PROJECT = 'local-project';
-export const PITTGOOGLE_PROJECT = 'ardent-cycling-243415';
+export const STACK_PROJECT = LOCAL_PROJECT;
 export const LOOP_NAME = 'ztf-loop';
 export const LSST_PROJECT = 'pitt-alert-broker';
 export const LSST_NAME = 'lsst-alerts';

@@ -6,7 +6,7 @@
  * ./firestore-errors.ts); each call is bounded by `timeoutMs` so that an
  * unreachable Firestore surfaces as a TransientError, not a hang.
  *
- * `storeMany` (pull harness) writes many alerts with per-item outcomes. Modes
+ * `storeMany` (pull consumer) writes many alerts with per-item outcomes. Modes
  * (measured on the emulator: ./README.md):
  * - 'bulk' (default): a BulkWriter without throttling, flushed by bytes;
  *   per-item outcomes natively, 1.5-2x the throughput of 'concurrent';
@@ -25,6 +25,7 @@ import {
 } from '@google-cloud/firestore';
 
 import {Config} from '../config';
+import {INGEST_DEFAULTS} from '../defaults';
 import {AlertError} from '../errors';
 import {Logger} from '../log';
 import {AlertDocument, checkDocumentIds} from './alert-document';
@@ -79,7 +80,7 @@ export function createAlertStore(
   config: StoreConfig,
   options: AlertStoreOptions = {},
 ): AlertStore {
-  const timeoutMs = options.timeoutMs ?? 15_000;
+  const timeoutMs = options.timeoutMs ?? INGEST_DEFAULTS.storeTimeoutMs;
   const mode = options.mode ?? 'bulk';
   const concurrency = Math.max(1, options.concurrency ?? 32);
   const maxBatchBytes = options.maxBatchBytes ?? 3 * 1024 * 1024;

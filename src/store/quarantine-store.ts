@@ -13,6 +13,7 @@ import {createHash} from 'node:crypto';
 import {Firestore, Timestamp} from '@google-cloud/firestore';
 
 import {Config} from '../config';
+import {INGEST_DEFAULTS} from '../defaults';
 import {PermanentError} from '../errors';
 import {
   ALREADY_EXISTS,
@@ -27,7 +28,8 @@ import {
   valueSize,
 } from './firestore-value';
 
-export const DEFAULT_MAX_QUARANTINE_DATA = 256 * 1024;
+export const DEFAULT_MAX_QUARANTINE_DATA =
+  INGEST_DEFAULTS.maxQuarantineDataBytes;
 const MAX_MESSAGE_CHARS = 8 * 1024;
 const MAX_DETAILS_BYTES = 64 * 1024;
 
@@ -108,7 +110,7 @@ export function createQuarantineStore(
   config: Pick<Config, 'subscriptionsCollection' | 'quarantineCollection'>,
   options: {timeoutMs?: number; maxDataBytes?: number} = {},
 ): QuarantineStore {
-  const timeoutMs = options.timeoutMs ?? 15_000;
+  const timeoutMs = options.timeoutMs ?? INGEST_DEFAULTS.storeTimeoutMs;
   return {
     idFor: quarantineDocumentId,
     async quarantine(record) {

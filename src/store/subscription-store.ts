@@ -5,23 +5,23 @@
  * the Pub/Sub settings, and timestamps. The alerts and quarantine of the
  * subscription live in subcollections of the same document.
  *
- * Written by the management function; read by the ingest function (through
- * its per-instance cache) and the pull harness.
+ * Written by the manage function; read by the ingest function (through its
+ * per-instance filter cache, which validates and compiles the stored JSON:
+ * ../ingest/filter-cache.ts) and the pull consumer.
  */
 
 import type {Firestore} from '@google-cloud/firestore';
 import {Timestamp} from '@google-cloud/firestore';
 
-import {TransientError} from '../errors';
-import {compileFilter, validateFilter} from '../filter';
-import type {CompiledFilter, MaybeFilter} from '../filter';
+import {INGEST_DEFAULTS} from '../defaults';
 import {classifyFirestoreError, withTimeout} from './firestore-errors';
 
 export interface SubscriptionRecord {
   name: string;
   /** Full topic path, e.g. projects/ardent-cycling-243415/topics/ztf-loop. */
   topic: string;
-  filter: MaybeFilter;
+  /** The filter JSON as stored (validated before it was written; null = everything passes). */
+  filter: unknown;
   /** The Pub/Sub filter expression the subscription was created with ('' = none). */
   serverFilter: string;
   /** Pub/Sub settings as last applied (push endpoint, ack deadline, dead letter…). */
@@ -43,21 +43,13 @@ export interface SubscriptionStore {
   delete(name: string): Promise<void>;
   list(): Promise<SubscriptionRecord[]>;
   /**
-   * The compiled filter of a subscription, for the ingest path. A
-   * subscription without a record passes everything (like tom_pittgoogle
-   * without a threshold). A stored filter that no longer validates is a
-   * TransientError: alerts wait in Pub/Sub until the filter is fixed.
+   * The stored filter JSON of a subscription, for the ingest path (null:
+   * everything passes); undefined when the subscription has no record.
    */
-  loadFilter(name: string): Promise<CompiledFilter>;
-  /**
-   * The compiled filters of up to `limit` subscriptions in one read (an
-   * instance's start). A stored filter that no longer validates is left
-   * out: `loadFilter` reports it when a message needs it.
-   */
-  loadFilters(limit: number): Promise<Map<string, CompiledFilter>>;
+  readFilter(name: string): Promise<unknown>;
+  /** The stored filter JSON of up to `limit` subscriptions in one read (an instance's start). */
+  readFilters(limit: number): Promise<Map<string, unknown>>;
 }
-
-const PASS_ALL = compileFilter(null);
 
 function toDate(v: unknown): Date | undefined {
   return v instanceof Timestamp ? v.toDate() : undefined;
@@ -70,7 +62,7 @@ function fromData(
   return {
     name,
     topic: String(data.topic ?? ''),
-    filter: (data.filter ?? null) as MaybeFilter,
+    filter: data.filter ?? null,
     serverFilter: String(data.serverFilter ?? ''),
     settings: (data.settings ?? {}) as Record<string, unknown>,
     createdAt: toDate(data.createdAt),
@@ -82,7 +74,7 @@ export function createSubscriptionStore(
   firestore: Firestore,
   opts: SubscriptionStoreOptions,
 ): SubscriptionStore {
-  const timeoutMs = opts.timeoutMs ?? 15_000;
+  const timeoutMs = opts.timeoutMs ?? INGEST_DEFAULTS.storeTimeoutMs;
   const collection = firestore.collection(opts.subscriptionsCollection);
 
   async function call<T>(
@@ -132,32 +124,14 @@ export function createSubscriptionStore(
       );
       return snap.docs.map(d => fromData(d.id, d.data()));
     },
-    async loadFilter(name) {
-      const record = await get(name);
-      if (!record) return PASS_ALL;
-      try {
-        return compileFilter(validateFilter(record.filter));
-      } catch (e) {
-        throw new TransientError(
-          'invalid-filter',
-          `the stored filter of subscription ${name} is invalid (${(e as Error).message}); fix it with PATCH /subscriptions/${name}`,
-          {subscription: name},
-        );
-      }
+    async readFilter(name) {
+      return (await get(name))?.filter;
     },
-    async loadFilters(limit) {
+    async readFilters(limit) {
       const snap = await call('list', '*', () =>
         collection.select('filter').limit(limit).get(),
       );
-      const filters = new Map<string, CompiledFilter>();
-      for (const d of snap.docs) {
-        try {
-          filters.set(d.id, compileFilter(validateFilter(d.get('filter'))));
-        } catch {
-          // invalid: left to loadFilter's error
-        }
-      }
-      return filters;
+      return new Map(snap.docs.map(d => [d.id, d.get('filter') ?? null]));
     },
   };
 }

@@ -10,11 +10,12 @@ import {FieldPath, Firestore} from '@google-cloud/firestore';
 import type {PubSub, Subscription, Topic} from '@google-cloud/pubsub';
 
 import type {Config} from '../../src/config';
+import {PITTGOOGLE_PROJECT} from '../../src/defaults';
 import {validateFilter} from '../../src/filter';
 import {createSubscriptionStore} from '../../src/store/subscription-store';
 import {UnackedMessage, unackedAfterPush} from './unacked';
 
-export const PITT_PROJECT = 'ardent-cycling-243415';
+export const PITT_PROJECT = PITTGOOGLE_PROJECT;
 
 /** A real stored filter that every generated ZTF and LSST alert passes. */
 export const PASS_EVERY_ALERT = {field: 'sourceId', op: 'exists'};

@@ -1,5 +1,5 @@
 /**
- * The harness against the real Pub/Sub and Firestore emulators (one pair for
+ * The pull consumer against the real Pub/Sub and Firestore emulators (one pair for
  * the file): touch/delete, a bounded run through the ingest pipeline into
  * Firestore, and the lease check: after a bounded or interrupted run, a
  * second pull sees exactly the messages the first did not ack (they were
@@ -12,12 +12,9 @@ import {describe, it} from 'node:test';
 import type {PubSub} from '@google-cloud/pubsub';
 
 import {loadConfig} from '../../src/config';
-import {
-  ConsumerStream,
-  createHarnessPipeline,
-  SourceMessage,
-} from '../../src/consumer';
+import {ConsumerStream, SourceMessage} from '../../src/consumer';
 import {AlertError} from '../../src/errors';
+import {createFirestorePipeline} from '../../src/ingest/firestore-pipeline';
 import {createLogger} from '../../src/log';
 import {generatedPackets} from '../../src/local/replay';
 import {createSubscriptionStore} from '../../src/store/subscription-store';
@@ -102,7 +99,11 @@ describe('ConsumerStream against the emulators', () => {
       serverFilter: '',
       settings: {},
     });
-    const pipeline = createHarnessPipeline(config, firestore, log);
+    const pipeline = createFirestorePipeline(
+      {firestore, writes: 'batched'},
+      config,
+      log,
+    );
     const stream = new ConsumerStream({
       pubsub,
       subscription: name,

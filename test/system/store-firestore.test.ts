@@ -13,6 +13,10 @@ import {toGenericAlert, toTarget} from '../../src/alert/tom';
 
 import {loadConfig} from '../../src/config';
 import {AlertError} from '../../src/errors';
+import {
+  compileStoredFilter,
+  compileStoredFilters,
+} from '../../src/ingest/filter-cache';
 import {startFirestoreEmulator} from '../../src/local/emulators';
 import {findFreePort} from '../../src/local/ports';
 import {
@@ -281,7 +285,7 @@ describe('Firestore store (emulator)', () => {
     }
   });
 
-  it('loads every stored filter in one read; an invalid one is left to loadFilter', async () => {
+  it('reads every stored filter in one read; the filter cache leaves an invalid one to its own load', async () => {
     const db = emu.firestore();
     const subs = createSubscriptionStore(db, config);
     const put = (name: string, filter: unknown) =>
@@ -296,18 +300,35 @@ describe('Firestore store (emulator)', () => {
     await put('brighter-than-18', {field: 'mag', op: 'lt', value: 18});
     await put('everything', null);
     await put('broken', {field: 'mag', op: 'nope', value: 1});
-    const filters = await subs.loadFilters(10);
+    const stored = await subs.readFilters(10);
+    assert.deepEqual([...stored.keys()].sort(), [
+      'brighter-than-18',
+      'brighter-than-19',
+      'broken',
+      'everything',
+    ]);
+    assert.deepEqual(stored.get('broken'), {
+      field: 'mag',
+      op: 'nope',
+      value: 1,
+    });
+    assert.equal(stored.get('everything'), null);
+    const filters = compileStoredFilters(stored);
     assert.deepEqual([...filters.keys()].sort(), [
       'brighter-than-18',
       'brighter-than-19',
       'everything',
     ]);
     const alert = ztfAlert(); // mag 18.345
-    assert.equal(filters.get('brighter-than-19')!.matches(alert), true);
-    assert.equal(filters.get('brighter-than-18')!.matches(alert), false);
-    assert.equal(filters.get('everything')!.matches(alert), true);
-    await assert.rejects(subs.loadFilter('broken'), /invalid/);
-    assert.equal((await subs.loadFilters(1)).size <= 1, true);
+    assert.equal(filters.get('brighter-than-19')!.matches(alert, {}), true);
+    assert.equal(filters.get('brighter-than-18')!.matches(alert, {}), false);
+    assert.equal(filters.get('everything')!.matches(alert, {}), true);
+    assert.throws(
+      () => compileStoredFilter('broken', stored.get('broken')),
+      /invalid/,
+    );
+    assert.equal(await subs.readFilter('never-stored'), undefined);
+    assert.equal((await subs.readFilters(1)).size, 1);
   });
 
   it('quarantines a bad message once, with its bounded original bytes', async () => {

@@ -19,7 +19,7 @@ import {
   SourceMessage,
   StreamAlertsOptions,
 } from '../../../src/consumer';
-import type {HarnessPipeline} from '../../../src/consumer';
+import type {FirestorePipeline} from '../../../src/ingest/firestore-pipeline';
 import {AlertError} from '../../../src/errors';
 import type {MessageResult} from '../../../src/ingest/pipeline';
 import {generateZtfPacket} from '../../helpers';
@@ -33,7 +33,7 @@ class FakeSource extends EventEmitter {
   closeCalled = false;
   /** Nacked while the stream was still open (the server redelivers them at once). */
   nackedBeforeClose: string[] = [];
-  /** Messages emitted after close() are a bug in the harness. */
+  /** Messages emitted after close() are a bug in the consumer. */
   emitAfterClose = 0;
   message(
     id: string,
@@ -75,7 +75,7 @@ class FakeSource extends EventEmitter {
 
 const noPubSub = {} as PubSub;
 
-function streamOn(source: FakeSource, pipeline?: HarnessPipeline) {
+function streamOn(source: FakeSource, pipeline?: FirestorePipeline) {
   return new ConsumerStream({
     pubsub: noPubSub,
     source: () => source,
@@ -495,7 +495,7 @@ describe('streamAlerts: the default pipeline callback', () => {
         flushed++;
       },
       batches: 0,
-    } as unknown as HarnessPipeline;
+    } as unknown as FirestorePipeline;
     const source = new FakeSource();
     const run = streamOn(source, pipeline).streamAlerts({
       returnList: true,

@@ -21,7 +21,7 @@ import {
 import {AlertError} from '../../../src/errors';
 import {createManageHandler} from '../../../src/functions/manage';
 import {createLogger} from '../../../src/log';
-import type {SubscriptionManager} from '../../../src/subscriptions';
+import type {SubscriptionManager} from '../../../src/manage';
 import {
   CertsServer,
   idTokenClaims,

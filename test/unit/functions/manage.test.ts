@@ -30,7 +30,7 @@ import {
   PubSubPort,
   pushEndpointFor,
   toMetadata,
-} from '../../../src/subscriptions';
+} from '../../../src/manage';
 
 const PG = 'ardent-cycling-243415';
 
@@ -435,10 +435,10 @@ function fakeStore(): SubscriptionStore & {
       records.delete(n);
     },
     list: async () => [...records.values()],
-    loadFilter: async () => {
+    readFilter: async () => {
       throw new Error('not used');
     },
-    loadFilters: async () => {
+    readFilters: async () => {
       throw new Error('not used');
     },
   };

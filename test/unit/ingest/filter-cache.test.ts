@@ -1,7 +1,13 @@
 import {strict as assert} from 'node:assert';
 import {describe, it} from 'node:test';
 
-import {createFilterCache} from '../../../src/ingest/filter-cache';
+import type {Alert} from '../../../src/alert/model';
+import {TransientError} from '../../../src/errors';
+import {
+  compileStoredFilter,
+  compileStoredFilters,
+  createFilterCache,
+} from '../../../src/ingest/filter-cache';
 import type {FilterPort} from '../../../src/ingest/pipeline';
 
 const filterNamed = (name: string): FilterPort & {name: string} => ({
@@ -157,5 +163,39 @@ describe('filter cache', () => {
       (cache.filterFor('a') as FilterPort & {name: string}).name,
       'fresh',
     );
+  });
+});
+
+describe('stored filters compiled for the cache', () => {
+  const alert = {mag: 18.3, attributes: {}} as unknown as Alert;
+
+  it('compiles the stored JSON; no record passes everything, and so does null', () => {
+    const f = compileStoredFilter('s', {field: 'mag', op: 'lt', value: 18});
+    assert.equal(f.matches(alert, {}), false);
+    assert.equal(compileStoredFilter('s', undefined).matches(alert, {}), true);
+    assert.equal(compileStoredFilter('s', null).matches(alert, {}), true);
+  });
+
+  it('an invalid stored filter is a transient failure naming the subscription and the fix', () => {
+    assert.throws(
+      () => compileStoredFilter('ztf-loop', {field: 'mag', op: 'nope'}),
+      (e: unknown) =>
+        e instanceof TransientError &&
+        e.code === 'invalid-filter' &&
+        /ztf-loop/.test(e.message) &&
+        /PATCH \/subscriptions\/ztf-loop/.test(e.message),
+    );
+  });
+
+  it('a bulk read compiles what validates and leaves the rest to their own load', () => {
+    const filters = compileStoredFilters(
+      new Map<string, unknown>([
+        ['bright', {field: 'mag', op: 'lt', value: 19}],
+        ['all', null],
+        ['broken', {field: 'mag', op: 'nope', value: 1}],
+      ]),
+    );
+    assert.deepEqual([...filters.keys()], ['bright', 'all']);
+    assert.equal(filters.get('bright')!.matches(alert, {}), true);
   });
 });

@@ -123,7 +123,7 @@ const SETTING_FIELDS = [
 const TOUCH_FIELDS = ['name', 'topic', 'filter', ...SETTING_FIELDS] as const;
 const PATCH_FIELDS = ['filter', ...SETTING_FIELDS] as const;
 
-/** The pull harness's flow settings from the Python form (stored, not used by push). */
+/** The pull consumer's flow settings from the Python form (stored, not used by push). */
 export interface FlowSettings {
   maxResults: number | null;
   timeoutSeconds: number | null;

@@ -1,21 +1,21 @@
 /**
- * An {@link AlertStorePort} that gathers the pipeline's one-at-a-time writes
- * into micro-batches written with the alert store's `storeMany`, and resolves
- * each caller with its own outcome. The ingest pipeline stays the one
- * decode → filter → store path; only the writes are batched.
+ * Gathers single-alert writes into micro-batches written with the alert
+ * store's `storeMany`, and resolves each caller with its own outcome: the
+ * pull consumer's writes (its messages arrive in bursts of up to its
+ * backlog). The push function's writes go through write-coalescer.ts
+ * instead, one commit per turn of the event loop.
  *
  * A batch is flushed when it holds `maxDocs` documents or `maxBytes` bytes
- * (Firestore emulator commits above ~4 MiB get no answer: facts.md §7), or
+ * (the Firestore emulator gives no answer to a commit above ~4 MiB), or
  * `maxDelayMs` after its first document. At most `maxConcurrentFlushes`
  * batches are written at once; the others wait their turn.
  */
 
-import type {Alert} from '../alert/model';
-import type {AlertStorePort, StoreMeta} from '../ingest/pipeline';
-import type {AlertDocument} from '../store/alert-document';
-import type {ItemOutcome} from '../store/alert-store';
+import type {AlertDocument} from './alert-document';
+import type {ItemOutcome, StoreOutcome} from './alert-store';
+import {settleWrites, WaitingWrite} from './write-coalescer';
 
-export interface BatchingStoreOptions {
+export interface WriteBatcherOptions {
   /** Documents per batch. Default 100. */
   maxDocs?: number;
   /** Bytes per batch (estimated document sizes). Default 3 MiB. */
@@ -26,24 +26,23 @@ export interface BatchingStoreOptions {
   maxConcurrentFlushes?: number;
 }
 
-export interface BatchingAlertStore extends AlertStorePort {
+export interface WriteBatcher {
+  /** Queues one document; settles with its own outcome. */
+  store(doc: AlertDocument): Promise<StoreOutcome>;
   /** Writes what is pending now and resolves when every write in progress is done. */
   flush(): Promise<void>;
   /** Batches written so far (for tests and benchmarks). */
   readonly batches: number;
 }
 
-interface Pending {
+interface Pending extends WaitingWrite {
   doc: AlertDocument;
-  resolve: (o: 'stored' | 'duplicate') => void;
-  reject: (e: unknown) => void;
 }
 
-export function createBatchingAlertStore(
+export function createWriteBatcher(
   storeMany: (docs: readonly AlertDocument[]) => Promise<ItemOutcome[]>,
-  toDocument: (alert: Alert, meta: StoreMeta) => AlertDocument,
-  options: BatchingStoreOptions = {},
-): BatchingAlertStore {
+  options: WriteBatcherOptions = {},
+): WriteBatcher {
   const maxDocs = Math.max(1, options.maxDocs ?? 100);
   const maxBytes = Math.max(1, options.maxBytes ?? 3 * 1024 * 1024);
   const maxDelayMs = Math.max(0, options.maxDelayMs ?? 5);
@@ -80,29 +79,15 @@ export function createBatchingAlertStore(
   }
 
   async function write(batch: Pending[]): Promise<void> {
-    let outcomes: ItemOutcome[];
-    try {
-      outcomes = await storeMany(batch.map(p => p.doc));
-    } catch (e) {
-      for (const p of batch) p.reject(e);
-      return;
-    }
-    batch.forEach((p, i) => {
-      const o = outcomes[i];
-      if (!o) p.reject(new Error('storeMany returned too few outcomes'));
-      else if (o.status === 'failed') p.reject(o.error);
-      else p.resolve(o.status);
-    });
+    // storeMany may throw before it returns a promise.
+    await settleWrites(
+      batch,
+      Promise.resolve().then(() => storeMany(batch.map(p => p.doc))),
+    );
   }
 
   return {
-    store(alert, meta) {
-      let doc: AlertDocument;
-      try {
-        doc = toDocument(alert, meta);
-      } catch (e) {
-        return Promise.reject(e);
-      }
+    store(doc) {
       return new Promise((resolve, reject) => {
         if (current.length && currentBytes + doc.sizeBytes > maxBytes) seal();
         current.push({doc, resolve, reject});

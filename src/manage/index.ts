@@ -1,4 +1,4 @@
-/** Subscription management: public API (see docs/manage.md). */
+/** The manage function's logic (subscriptions over Pub/Sub and Firestore): public API (see docs/manage.md). */
 
 export {
   createSubscriptionManager,

@@ -9,6 +9,7 @@
 import type {CollectionReference, Firestore} from '@google-cloud/firestore';
 
 import type {Config} from '../config';
+import {INGEST_DEFAULTS} from '../defaults';
 import {classifyFirestoreError, withTimeout} from '../store/firestore-errors';
 
 export interface AlertCounts {
@@ -45,7 +46,7 @@ export function createAlertCounts(
 ): AlertCountsPort {
   const batchSize = Math.min(500, Math.max(1, opts.batchSize ?? 300));
   const budget = opts.purgeBudgetMs ?? 40_000;
-  const timeoutMs = opts.timeoutMs ?? 15_000;
+  const timeoutMs = opts.timeoutMs ?? INGEST_DEFAULTS.storeTimeoutMs;
   const now = opts.now ?? Date.now;
   const sub = (name: string, c: string) =>
     firestore

@@ -149,7 +149,8 @@ export function createSubscriptionManager(
     state: SubscriptionState | undefined,
   ): SubscriptionResource {
     const topic = state?.topic ?? record?.topic ?? '';
-    const filter = record?.filter ?? null;
+    // Validated before this function stored it.
+    const filter = (record?.filter ?? null) as MaybeFilter;
     const serverFilter = state?.filter ?? record?.serverFilter ?? '';
     const plan = planFor(topic, filter);
     const flow = (record?.settings as {flow?: FlowSettings} | undefined)?.flow;
@@ -366,7 +367,9 @@ export function createSubscriptionManager(
         changed.push(...diff.changeable);
       }
       const filter =
-        req.filter !== undefined ? req.filter : (record?.filter ?? null);
+        req.filter !== undefined
+          ? req.filter
+          : ((record?.filter ?? null) as MaybeFilter);
       if (!sameJson(filter, record?.filter ?? null)) changed.push('filter');
       const next: SubscriptionRecord = {
         name,
