@@ -24,12 +24,14 @@ import {
   zigzagVarint,
 } from '../../helpers/avro-bytes';
 import {pushEnvelope} from '../../helpers/http-request';
+import {samplesDir, schemasDir} from '../../../src/local/samples';
 
 export const SUB = 'hostile-main';
 /** Schema id of the generated LSST packets (does not collide with the real 7.0 .. 11.1). */
 export const GEN_ID = 9901;
-export const SAMPLES = process.env.ALERT_SAMPLES_DIR;
-export const SCHEMAS = process.env.ALERT_SCHEMAS_DIR;
+// The shipped samples/ unless ALERT_SAMPLES_DIR / ALERT_SCHEMAS_DIR say otherwise.
+export const SAMPLES: string | undefined = samplesDir();
+export const SCHEMAS: string | undefined = schemasDir();
 export const NO_SAMPLES =
   'ALERT_SAMPLES_DIR / ALERT_SCHEMAS_DIR not set: the real-packet cases did not run';
 
