@@ -65,7 +65,10 @@ export async function runStart(opts: StartOptions, io: CliIo): Promise<number> {
   const generate = num(opts.generate, 'generate', 1);
   const every = num(opts.summaryEvery, 'summary-every', 1);
   if (opts.generatedOnly && opts.samples?.length) {
-    throw new Error('--generated-only and --samples exclude each other');
+    throw new PermanentError(
+      'bad-request',
+      '--generated-only and --samples exclude each other',
+    );
   }
   let filter: MaybeFilter | undefined;
   let filterText = `classtar_gt_lt=${DEFAULT_PYTHON_FILTER.classtar_gt_lt}, classtar_threshold=${DEFAULT_PYTHON_FILTER.classtar_threshold} (tom_pittgoogle form)`;

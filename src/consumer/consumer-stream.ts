@@ -146,7 +146,10 @@ export class ConsumerStream {
     return deletePullSubscription(this.opts.pubsub, this.subscriptionName);
   }
 
-  /** Pulls until a bound is reached; see the module comment and facts.md §2. */
+  /**
+   * Pulls until a bound is reached (maxResults counted results, or `timeout`
+   * seconds without a message); see the module comment.
+   */
   async streamAlerts<R = unknown, K = Record<string, unknown>>(
     options: StreamAlertsOptions<R, K> = {},
   ): Promise<BoundedRunResult<R>> {

@@ -1,6 +1,6 @@
 /**
- * tom_pittgoogle's `flow_configs`, validated (facts.md §2): `maxResults`
- * (default 10, null = no limit), `timeout` in seconds of idle time (default
+ * tom_pittgoogle's `flow_configs` (its stream_alerts bounds), validated:
+ * `maxResults` (default 10, null = no limit), `timeout` in seconds of idle time (default
  * 30, null = none), `maxBacklog` (default min(1000, maxResults)). At least
  * one of maxResults / timeout must bound the run. Pure.
  */

@@ -1,6 +1,6 @@
 /**
- * The minimal pull-subscription lifecycle of tom_pittgoogle (facts.md §2):
- * `touch` gets the subscription in the user's project, creating it on the
+ * The minimal pull-subscription lifecycle of tom_pittgoogle's
+ * ConsumerStreamPython: `touch` gets the subscription in the user's project, creating it on the
  * Pitt-Google topic of the same name when it is missing (a missing topic is
  * a clear PermanentError); `delete` deletes it, ignoring "not found".
  *

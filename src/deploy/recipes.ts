@@ -1,5 +1,5 @@
 /**
- * The query recipes of README.md, as data: each one's query shape and
+ * The query recipes of docs/queries.md, as data: each one's query shape and
  * its Node code. {@link requiredIndex} derives the index Firestore needs for
  * a shape, so a test can check that deploy/firestore.indexes.json declares
  * exactly the indexes the recipes use (and that the docs show this code).
@@ -15,7 +15,7 @@ export interface Recipe {
   /** Fields with range filters (<, <=, >, >=). */
   inequality: string[];
   orderBy: Array<[string, Order]>;
-  /** The Node code shown in README.md, verbatim. */
+  /** The Node code shown in docs/queries.md, verbatim. */
   code: string;
 }
 

@@ -1,6 +1,8 @@
 /**
  * The ingest function's HTTP handler: a thin layer between a Pub/Sub push
- * request and the ingest pipeline. Answers (facts.md §4-5):
+ * request and the ingest pipeline. Pub/Sub push acknowledges a message on
+ * 102/200/201/202/204 and redelivers it, with backoff, on anything else.
+ * Answers:
  * - 204: handled (stored, filtered out, duplicate, or quarantined) → ack;
  * - 400: malformed envelope (quarantined when the subscription is known);
  * - 503 / 500: transient failure → Pub/Sub redelivers (our nack).

@@ -1,10 +1,10 @@
 /**
  * Figures of the stress suite (test/stress/). Each stress test records what
  * it tried and what happened; `npm run stress` (test/stress/run.ts) collects
- * the lines and prints the README's "Reliability" table.
+ * the lines and prints the "Reliability" table of docs/reliability.md.
  *
  * Scale: `npm test` runs the suite in its reduced form (CI's time budget);
- * STRESS=full runs it at the sizes the README's figures come from.
+ * STRESS=full runs it at the sizes docs/reliability.md's figures come from.
  */
 
 import {appendFileSync} from 'node:fs';

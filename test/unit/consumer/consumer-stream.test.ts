@@ -1,8 +1,9 @@
 /**
- * ConsumerStream.streamAlerts rules (facts.md §2), table-driven, against an
- * in-memory message source: what is acked, nacked, counted and collected,
- * the bounds, the idle timeout and the graceful stop. The same loop against
- * the Pub/Sub emulator is in test/system/consumer-emulator.test.ts.
+ * ConsumerStream.streamAlerts rules (tom_pittgoogle's stream_alerts),
+ * table-driven, against an in-memory message source: what is acked, nacked,
+ * counted and collected, the bounds, the idle timeout and the graceful stop.
+ * The same loop against the Pub/Sub emulator is in
+ * test/system/consumer-emulator.test.ts.
  */
 
 import {strict as assert} from 'node:assert';

@@ -11,7 +11,7 @@ const ROOT = resolve(__dirname, '..', '..', '..', '..');
 const file = parseIndexFile(
   readFileSync(resolve(ROOT, 'deploy/firestore.indexes.json'), 'utf8'),
 );
-const docs = readFileSync(resolve(ROOT, 'README.md'), 'utf8');
+const docs = readFileSync(resolve(ROOT, 'docs/queries.md'), 'utf8');
 
 describe('firestore.indexes.json', () => {
   it('serves every recipe', () => {
@@ -82,7 +82,7 @@ describe('firestore.indexes.json', () => {
     }
   });
 
-  it('is shown in README.md: each recipe with its code, verbatim', () => {
+  it('is shown in docs/queries.md: each recipe with its code, verbatim', () => {
     for (const r of RECIPES) {
       assert.ok(docs.includes(r.title), r.title);
       assert.ok(docs.includes(r.code), `code of "${r.title}"`);
