@@ -22,9 +22,12 @@
  *      alert), then MEM alerts posted at 32 in flight, resident memory at
  *      5,000 and at the end (single readings, and the high-water marks of
  *      windows around them). Module load time alone in another process.
+ * - F: the function's own CPU per stored and per rejected alert against
+ *      floors measured on the same kind of process (bench/push/phase-f.ts):
+ *      the targets; instances per 1,000 alerts/s by pass fraction.
  *
  * Env: BENCH_MESSAGES (N, default 2000), BENCH_MEMORY_ALERTS (default
- * 20000), BENCH_COLD_STARTS (5), BENCH_PHASES (default ABCDE), BENCH_CPU_PROF=DIR (profile every
+ * 20000), BENCH_COLD_STARTS (5), BENCH_PHASES (default ABCDEF), BENCH_CPU_PROF=DIR (profile every
  * function process with --cpu-prof into DIR and print a summary).
  * Last line: a JSON summary. One module per phase in bench/push/.
  */
@@ -38,6 +41,7 @@ import {phaseB} from './push/phase-b';
 import {phaseC} from './push/phase-c';
 import {phaseD} from './push/phase-d';
 import {phaseE} from './push/phase-e';
+import {phaseF} from './push/phase-f';
 import {report} from './push/report';
 import {
   db,
@@ -91,6 +95,8 @@ async function main() {
   if (PHASES.has('D')) await phaseD();
   // E: cold start and memory.
   if (PHASES.has('E')) await phaseE();
+  // F: the function's CPU per stored and per rejected alert against floors.
+  if (PHASES.has('F')) await phaseF();
 
   await Promise.allSettled([pitt.close(), user.close(), db?.terminate()]);
   await Promise.allSettled([pubsubEmu.stop(), firestoreEmu?.stop()]);

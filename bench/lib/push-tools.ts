@@ -19,13 +19,14 @@ export function pushEnvelope(
   messageId: string,
   subscription: string,
   project: string,
+  attributes: Record<string, string> = {},
 ): Buffer {
   const publishTime = new Date().toISOString();
   return Buffer.from(
     JSON.stringify({
       message: {
         data: data.toString('base64'),
-        attributes: {},
+        attributes,
         messageId,
         message_id: messageId,
         publishTime,

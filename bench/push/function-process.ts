@@ -54,16 +54,25 @@ const INCLUSIVE = [
   'ingest',
 ];
 
+/** Another module and target than the ingest function (the floors of F). */
+export interface FunctionEntry {
+  source?: string;
+  target?: string;
+  env?: Record<string, string>;
+}
+
 export async function startFunction(
   label: string,
   onLog?: (e: Record<string, unknown>) => void,
   port?: number,
   memoryProbe = false,
   script?: string,
+  entry: FunctionEntry = {},
 ): Promise<FunctionServer> {
   const env: Record<string, string> = {
     FIRESTORE_EMULATOR_HOST: firestoreEmu!.host,
     GOOGLE_CLOUD_PROJECT: project,
+    ...entry.env,
   };
   const nodeOptions: string[] = EXTRA_NODE_OPTIONS
     ? EXTRA_NODE_OPTIONS.split(/\s+/)
@@ -81,7 +90,8 @@ export async function startFunction(
   }
   if (nodeOptions.length) env.NODE_OPTIONS = nodeOptions.join(' ');
   const fn = await startFunctionServer({
-    target: 'ingest',
+    target: entry.target ?? 'ingest',
+    source: entry.source,
     script,
     env,
     port,

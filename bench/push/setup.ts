@@ -48,7 +48,7 @@ export const COLD_STARTS = Math.max(
   Number(process.env.BENCH_COLD_STARTS ?? 5),
 );
 export const PHASES = new Set(
-  (process.env.BENCH_PHASES ?? 'ABCDE').toUpperCase(),
+  (process.env.BENCH_PHASES ?? 'ABCDEF').toUpperCase(),
 );
 export const PROF_DIR = process.env.BENCH_CPU_PROF
   ? path.resolve(process.env.BENCH_CPU_PROF)
