@@ -32,11 +32,11 @@ export function createIngestContext(
   newFirestore: () => Firestore,
   log: Logger,
 ) {
-  const {pipeline, quarantine, filters} = createFirestorePipeline(
+  const {pipeline, quarantine, filters, warmWrites} = createFirestorePipeline(
     {newFirestore, writes: 'coalesced'},
     config,
     log,
   );
   // filters is set: no port is overridden here.
-  return {pipeline, quarantine, filters: filters!};
+  return {pipeline, quarantine, filters: filters!, warmWrites};
 }

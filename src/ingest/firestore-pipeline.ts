@@ -119,6 +119,12 @@ export interface FirestorePipeline {
   filters: StoredFilterSource | undefined;
   /** Writes pending batched alerts (called before a pull subscription closes). */
   flush(): Promise<void>;
+  /**
+   * Readies the write path before the first alert: an empty commit (no
+   * document is written; Firestore bills writes per document) sets up the
+   * client's Commit call, so the first alert's write does not pay for it.
+   */
+  warmWrites(): Promise<void>;
   readonly batches: number;
 }
 
@@ -201,6 +207,9 @@ export function createFirestorePipeline(
     quarantine,
     filters,
     flush: async () => writes()?.flush(),
+    warmWrites: async () => {
+      if (stores) await stores.run(c => c.db.batch().commit());
+    },
     get batches() {
       return writes()?.batches ?? 0;
     },

@@ -88,12 +88,25 @@ describe('ingest function through the Pub/Sub and Firestore emulators', () => {
     await proxy?.close();
   });
 
-  it('an instance preloads the stored filters as it starts', async () => {
+  it('an instance preloads the stored filters and readies the write path as it starts, writing nothing', async () => {
     const warmed = await waitFor('the warm-up log line', async () =>
       logs.find(e => e.message === 'instance warmed'),
     );
     assert.equal(warmed.filtersPreloaded, 1);
     assert.equal(warmed.severity, 'INFO');
+    // The write path's warm-up is an empty commit: it succeeded, and no
+    // document exists but the subscription's own.
+    assert.equal(
+      logs.find(e => e.message === 'could not ready the write path'),
+      undefined,
+    );
+    assert.deepEqual(await ids('alerts'), []);
+    const all = await db.collection('subscriptions').listDocuments();
+    assert.deepEqual(
+      all.map(d => d.id),
+      [SUB],
+    );
+    assert.deepEqual(await ids('quarantine'), []);
   });
 
   it('stores exactly the passing alerts once, quarantines each malformed message once', async () => {
