@@ -30,7 +30,7 @@ import {createDecoder} from '../src/alert';
 import {loadConfig} from '../src/config';
 import {INGEST_NODE_OPTIONS} from '../src/deploy/config';
 import {validateFilter} from '../src/filter';
-import {tomMapping} from '../src/ingest/firestore-ports';
+import {tomMapping} from '../src/ingest/firestore-pipeline';
 import {startFirestoreEmulator} from '../src/local/emulators';
 import {
   FunctionServer,
@@ -39,8 +39,8 @@ import {
 import {toAlertDocument} from '../src/store/alert-document';
 import type {CutoutsStorage} from '../src/store/layout';
 import {createSubscriptionStore} from '../src/store/subscription-store';
-import {generateZtfPacket} from '../src/testing';
-import {firestoreEmulatorSettings} from '../src/testing/emulator-fixture';
+import {generateZtfPacket} from '../src/local/generate';
+import {firestoreEmulatorSettings} from '../test/helpers/emulator-fixture';
 import {
   cpuMsOf,
   groupCpuMs,

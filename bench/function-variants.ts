@@ -23,6 +23,7 @@ import {loadavg} from 'node:os';
 import {Firestore} from '@google-cloud/firestore';
 
 import {loadConfig} from '../src/config';
+import {PITTGOOGLE_PROJECT} from '../src/defaults';
 import {INGEST_NODE_OPTIONS} from '../src/deploy/config';
 import {validateFilter} from '../src/filter';
 import {HEAP_GROWING_PERCENT} from '../src/functions/heap-tuning';
@@ -32,8 +33,8 @@ import {
   startFunctionServer,
 } from '../src/local/function-server';
 import {createSubscriptionStore} from '../src/store/subscription-store';
-import {generateZtfPacket} from '../src/testing';
-import {firestoreEmulatorSettings} from '../src/testing/emulator-fixture';
+import {generateZtfPacket} from '../src/local/generate';
+import {firestoreEmulatorSettings} from '../test/helpers/emulator-fixture';
 import {
   MiB,
   cpuMsOf,
@@ -121,7 +122,7 @@ async function main() {
   for (const name of names) {
     await subscriptions.put({
       name,
-      topic: 'projects/ardent-cycling-243415/topics/ztf-loop',
+      topic: `projects/${PITTGOOGLE_PROJECT}/topics/ztf-loop`,
       filter: validateFilter(FILTER),
       serverFilter: '',
       settings: {},

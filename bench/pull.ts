@@ -8,26 +8,29 @@
  * Target: (3) reaches at least 0.8 of min((1), (2)).
  *
  * N real-size generated ZTF packets (~70 KB, distinct ids) are published
- * before each pull phase; rates are counted from the first message received
- * to the last ack. The Firestore emulator is restarted before phase 3 (its
- * memory grows with use). Last line: a JSON summary.
+ * before each pull phase; the pull phases' rates are counted from the
+ * first message received (1) or from the start of the fetch (3: the stream's
+ * opening included) to the last message settled. Phases 2 and 3 run on one Firestore emulator warmed with
+ * BENCH_WARM writes, in BENCH_ROUNDS interleaved rounds (default 2); CPU per
+ * alert is this process's and both emulators'. Last line: a JSON summary.
  *
  * Options (env): BENCH_N (default 1000: the emulator indexes every field of
  * the stored records, ~20-60 writes/s on the shared 2-core machine), BENCH_BACKLOG (maxBacklog, default 1000).
  */
+
+import {loadavg} from 'node:os';
 
 import {Firestore} from '@google-cloud/firestore';
 import type {Message} from '@google-cloud/pubsub';
 
 import {createDecoder} from '../src/alert';
 import {loadConfig} from '../src/config';
+import {PITTGOOGLE_PROJECT, PULL_DEFAULTS} from '../src/defaults';
+import {ConsumerStream} from '../src/consumer';
 import {
-  ConsumerStream,
-  createBatchingAlertStore,
-  createHarnessPipeline,
-  HARNESS_BATCH_BYTES,
-} from '../src/consumer';
-import {tomMapping} from '../src/ingest/firestore-ports';
+  createFirestorePipeline,
+  tomMapping,
+} from '../src/ingest/firestore-pipeline';
 import {createLogger} from '../src/log';
 import {firestoreClient, pubsubClient} from '../src/local/clients';
 import {
@@ -38,10 +41,41 @@ import {
 import {generatedPackets, Packet} from '../src/local/replay';
 import {toAlertDocument, type AlertDocument} from '../src/store/alert-document';
 import {createAlertStore} from '../src/store/alert-store';
+import {createWriteBatcher} from '../src/store/write-batcher';
+import {groupCpuMs, selfCpuMs} from './lib/push-tools';
+
+type Summary = Awaited<ReturnType<typeof harness>>['summary'];
+
+/** CPU ms of this process and of each emulator's process group, from the call on. */
+function cpuOf(groups: number[]): () => number[] {
+  const read = () => [selfCpuMs(), ...groups.map(g => groupCpuMs(g))];
+  const start = read();
+  return () => read().map((v, i) => v - start[i]);
+}
+
+/** Waits (at most 10 s) until a process group uses under 2 % of a core. */
+async function settle(pgid: number): Promise<void> {
+  const deadline = performance.now() + 10_000;
+  let before = groupCpuMs(pgid);
+  while (performance.now() < deadline) {
+    await new Promise(r => setTimeout(r, 250));
+    const now = groupCpuMs(pgid);
+    if (now - before < 5) return;
+    before = now;
+  }
+}
+
+const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+const addTo = (acc: number[], xs: number[]) =>
+  xs.forEach((x, i) => (acc[i] = (acc[i] ?? 0) + x));
 
 const N = Number(process.env.BENCH_N ?? 1000);
+/** Rounds in which 2 and 3 alternate. */
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
+/** Writes that warm the fresh Firestore emulator before 2 and 3. */
+const WARM = Number(process.env.BENCH_WARM ?? 2000);
 const BACKLOG = Number(process.env.BENCH_BACKLOG ?? 1000);
-const PG = 'ardent-cycling-243415';
+const PG = PITTGOOGLE_PROJECT;
 /** A loaded shared machine can take well over 15 s for a 1 MiB commit. */
 const COMMIT_TIMEOUT_MS = 120_000;
 const PROJECT = 'bench-project';
@@ -119,23 +153,15 @@ async function batchWrites(
 ): Promise<number> {
   const store = createAlertStore(db, config, {
     mode: 'batch',
-    maxBatchBytes: HARNESS_BATCH_BYTES,
+    maxBatchBytes: PULL_DEFAULTS.batchBytes,
     timeoutMs: COMMIT_TIMEOUT_MS,
   });
-  const batching = createBatchingAlertStore(
-    d => store.storeMany(d),
-    (_alert, meta) => ({...docs[Number(meta.messageId)], subscription}),
-    {maxBytes: HARNESS_BATCH_BYTES},
-  );
+  const batching = createWriteBatcher(d => store.storeMany(d), {
+    maxBytes: PULL_DEFAULTS.batchBytes,
+  });
   const t0 = performance.now();
   const outcomes = await Promise.allSettled(
-    docs.map((_d, i) =>
-      batching.store(undefined as never, {
-        subscription: 'bench-writes',
-        messageId: String(i),
-        attributes: {},
-      }),
-    ),
+    docs.map(d => batching.store({...d, subscription})),
   );
   const s = (performance.now() - t0) / 1000;
   const stored = outcomes.filter(
@@ -152,9 +178,11 @@ async function batchWrites(
 
 async function harness(pubsubHost: string, db: Firestore, name: string) {
   const pubsub = pubsubClient({projectId: PROJECT, host: pubsubHost});
-  const pipeline = createHarnessPipeline(config, db, log, {
-    store: {timeoutMs: COMMIT_TIMEOUT_MS},
-  });
+  const pipeline = createFirestorePipeline(
+    {firestore: db, writes: 'batched', store: {timeoutMs: COMMIT_TIMEOUT_MS}},
+    config,
+    log,
+  );
   const stream = new ConsumerStream({
     pubsub,
     subscription: name,
@@ -162,13 +190,14 @@ async function harness(pubsubHost: string, db: Firestore, name: string) {
     pipeline,
     log,
   });
-  let first = 0;
+  // From the call (the messages are already published: this includes
+  // opening the stream) to the last message settled (its write committed).
+  const first = performance.now();
   let last = 0;
   const {summary} = await stream.streamAlerts({
     flowConfigs: {maxResults: N, timeout: 30, maxBacklog: BACKLOG},
     onMessage: () => {
       last = performance.now();
-      first ||= last;
     },
   });
   await pubsub.close();
@@ -209,34 +238,85 @@ async function main() {
   const stopAll = () =>
     Promise.allSettled([pubsubEmu.stop(), firestoreEmu.stop()]);
   try {
+    // A fresh Pub/Sub emulator's CPU per delivered message fell from ~1.6 to
+    // ~0.6 ms over its first few hundred: warm it as the Firestore one is.
+    process.stderr.write('warming the Pub/Sub emulator...\n');
+    await publishAll(pubsubEmu.host, 'bench-pubsub-warmup', packets);
+    await rawPull(pubsubEmu.host, 'bench-pubsub-warmup');
     process.stderr.write('1/3 raw streaming pull + ack...\n');
     const publishRate = await publishAll(pubsubEmu.host, 'bench-raw', packets);
     const pull = await rawPull(pubsubEmu.host, 'bench-raw');
     process.stderr.write(`   ${pull.toFixed(0)}/s\n`);
 
-    process.stderr.write('2/3 Firestore batch writes...\n');
+    // 2 and 3 on one Firestore emulator, warmed first (a fresh emulator's
+    // first ~2,000 writes cost it several times the CPU of later ones), in
+    // ROUNDS interleaved rounds (the order reversed every other round), each
+    // round on subscriptions of its own; rates over the summed times.
     await firestoreEmu.stop();
-    firestoreEmu = await startFirestoreEmulator();
-    let db = firestoreClient({projectId: PROJECT, host: firestoreEmu.host});
-    // Warm the fresh emulator's JVM (the first commits are several times slower).
-    await batchWrites(db, docs.slice(0, 100), 'bench-warmup');
-    const writes = await batchWrites(db, docs);
-    process.stderr.write(`   ${writes.toFixed(0)}/s\n`);
-    await db.terminate();
-
+    firestoreEmu = await startFirestoreEmulator({javaHeap: '4g'});
+    const db = firestoreClient({projectId: PROJECT, host: firestoreEmu.host});
     process.stderr.write(
-      '3/3 harness fetch into Firestore (Firestore emulator restarted)...\n',
+      `warming the Firestore emulator (${WARM} writes)...\n`,
     );
-    await firestoreEmu.stop();
-    firestoreEmu = await startFirestoreEmulator();
-    db = firestoreClient({projectId: PROJECT, host: firestoreEmu.host});
-    await publishAll(pubsubEmu.host, 'bench-harness', packets);
-    const h = await harness(pubsubEmu.host, db, 'bench-harness');
-    const stored = (
-      await db.collection('subscriptions/bench-harness/alerts').count().get()
-    ).data().count;
+    for (let done = 0; done < WARM; done += docs.length) {
+      await batchWrites(db, docs.slice(0, WARM - done), `bench-warmup-${done}`);
+    }
+    const emulators = [pubsubEmu.pid, firestoreEmu.pid];
+    const w = {ms: 0, cpu: [] as number[]};
+    const hr = {
+      ms: 0,
+      cpu: [] as number[],
+      stored: 0,
+      batches: 0,
+      summaries: [] as Summary[],
+    };
+    for (let r = 0; r < ROUNDS; r++) {
+      const order = r % 2 ? ['harness', 'writes'] : ['writes', 'harness'];
+      for (const what of order) {
+        if (what === 'writes') {
+          process.stderr.write(
+            `2/3 Firestore batch writes, round ${r + 1}...\n`,
+          );
+          const cpu = cpuOf(emulators);
+          const t = await batchWrites(db, docs, `bench-writes-${r}`);
+          w.ms += (N / t) * 1000;
+          addTo(w.cpu, cpu());
+        } else {
+          const name = `bench-harness-${r}`;
+          await publishAll(pubsubEmu.host, name, packets);
+          // The emulator goes on working after the publish calls return
+          // (~1 ms of CPU per message): not the fetch's cost.
+          await settle(pubsubEmu.pid);
+          process.stderr.write(
+            `3/3 harness fetch into Firestore, round ${r + 1}...\n`,
+          );
+          const cpu = cpuOf(emulators);
+          const h = await harness(pubsubEmu.host, db, name);
+          addTo(hr.cpu, cpu());
+          hr.ms += (h.summary.stored / h.rate) * 1000;
+          hr.stored += h.summary.stored;
+          hr.batches += h.batches;
+          hr.summaries.push(h.summary);
+          const stored = (
+            await db.collection(`subscriptions/${name}/alerts`).count().get()
+          ).data().count;
+          if (stored !== N) throw new Error(`harness stored ${stored} of ${N}`);
+        }
+      }
+    }
     await db.terminate();
-    if (stored !== N) throw new Error(`harness stored ${stored} of ${N}`);
+    const writes = ((N * ROUNDS) / w.ms) * 1000;
+    const h = {
+      rate: (hr.stored / hr.ms) * 1000,
+      batches: hr.batches,
+      summary: hr.summaries[hr.summaries.length - 1],
+    };
+    const cpuPerAlert = {
+      writes: sum(w.cpu) / (N * ROUNDS),
+      harness: sum(hr.cpu) / hr.stored,
+    };
+    const parts = (c: number[], n: number) =>
+      `this process ${(c[0] / n).toFixed(2)} + Pub/Sub emulator ${(c[1] / n).toFixed(2)} + Firestore emulator ${(c[2] / n).toFixed(2)}`;
 
     const ceiling = Math.min(pull, writes);
     const ratio = h.rate / ceiling;
@@ -261,7 +341,12 @@ async function main() {
     console.log('|---|---:|---:|');
     for (const r of rows) console.log(`| ${r.join(' | ')} |`);
     console.log(
-      `harness: ${h.summary.stored} stored in ${h.batches} batches, latency p50 ${h.summary.latencyP50Ms} ms p99 ${h.summary.latencyP99Ms} ms, acked ${h.summary.acked}, nacked ${h.summary.nacked}, errors ${h.summary.errors}`,
+      `harness: ${hr.stored} stored in ${h.batches} batches over ${ROUNDS} rounds; last round: latency p50 ${h.summary.latencyP50Ms} ms p99 ${h.summary.latencyP99Ms} ms, acked ${h.summary.acked}, nacked ${h.summary.nacked}, errors ${h.summary.errors}`,
+    );
+    console.log(
+      `CPU per alert: writes ${cpuPerAlert.writes.toFixed(2)} ms (${parts(w.cpu, N * ROUNDS)}), harness ${cpuPerAlert.harness.toFixed(2)} ms (${parts(hr.cpu, hr.stored)}); ratio ${(cpuPerAlert.writes / cpuPerAlert.harness).toFixed(2)}; load average ${loadavg()
+        .map(l => l.toFixed(1))
+        .join(' ')}`,
     );
     console.log(
       JSON.stringify({
@@ -277,6 +362,10 @@ async function main() {
         pass: ratio >= 0.8,
         latencyP50Ms: h.summary.latencyP50Ms,
         latencyP99Ms: h.summary.latencyP99Ms,
+        rounds: ROUNDS,
+        cpuMsPerAlertWrites: Math.round(cpuPerAlert.writes * 100) / 100,
+        cpuMsPerAlertHarness: Math.round(cpuPerAlert.harness * 100) / 100,
+        loadAvg: loadavg()[0],
       }),
     );
   } finally {

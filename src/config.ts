@@ -4,9 +4,23 @@
  * (functions/, cli/, local/) call {@link loadConfig}.
  */
 
+import {
+  COLLECTIONS,
+  INGEST_DEFAULTS,
+  LOCAL_PROJECT,
+  PITTGOOGLE_PROJECT,
+  SUBSCRIPTION_DEFAULTS,
+} from './defaults';
 import {PermanentError} from './errors';
 import {parseSeverity, Severity} from './log';
-import {CUTOUTS_STORAGE, CutoutsStorage} from './store/layout';
+
+/**
+ * Where an alert's cutouts are stored (CUTOUTS): `separate`, in a cutouts
+ * document beside the alert, written in the same commit (default);
+ * `inline`, in the alert document's record; `drop`, nowhere.
+ */
+export const CUTOUTS_STORAGE = ['separate', 'inline', 'drop'] as const;
+export type CutoutsStorage = (typeof CUTOUTS_STORAGE)[number];
 
 export interface Config {
   /** The user's Google Cloud project (where subscriptions and Firestore live). */
@@ -208,35 +222,75 @@ export function loadConfig(env: Env = process.env): Config {
     env.GOOGLE_CLOUD_PROJECT ||
     env.GCLOUD_PROJECT ||
     env.GCP_PROJECT ||
-    'local-project';
+    LOCAL_PROJECT;
   return {
     projectId,
-    pittGoogleProject: env.PITTGOOGLE_PROJECT || 'ardent-cycling-243415',
-    alertsCollection: name(env, 'ALERTS_COLLECTION', 'alerts'),
-    quarantineCollection: name(env, 'QUARANTINE_COLLECTION', 'quarantine'),
+    pittGoogleProject: env.PITTGOOGLE_PROJECT || PITTGOOGLE_PROJECT,
+    alertsCollection: name(env, 'ALERTS_COLLECTION', COLLECTIONS.alerts),
+    quarantineCollection: name(
+      env,
+      'QUARANTINE_COLLECTION',
+      COLLECTIONS.quarantine,
+    ),
     subscriptionsCollection: name(
       env,
       'SUBSCRIPTIONS_COLLECTION',
-      'subscriptions',
+      COLLECTIONS.subscriptions,
     ),
     cutoutsCollection: name(env, 'CUTOUTS_COLLECTION', 'cutouts'),
     cutouts: cutoutsStorage(env),
     quarantineRetentionDays: int(env, 'QUARANTINE_RETENTION_DAYS', 30, 0, 3650),
     schemaSource: env.SCHEMA_SOURCE || undefined,
-    filterCacheTtlMs: int(env, 'FILTER_CACHE_TTL_MS', 5000, 0, 3_600_000),
-    storeTimeoutMs: int(env, 'STORE_TIMEOUT_MS', 15_000, 100, 300_000),
+    filterCacheTtlMs: int(
+      env,
+      'FILTER_CACHE_TTL_MS',
+      INGEST_DEFAULTS.filterCacheTtlMs,
+      0,
+      3_600_000,
+    ),
+    storeTimeoutMs: int(
+      env,
+      'STORE_TIMEOUT_MS',
+      INGEST_DEFAULTS.storeTimeoutMs,
+      100,
+      300_000,
+    ),
     logLevel: level,
     ingestUrl: url(env, 'INGEST_URL'),
     pushServiceAccount: env.PUSH_SERVICE_ACCOUNT || undefined,
     deadLetterTopic: topicPath(env, 'DEAD_LETTER_TOPIC', projectId),
-    maxDeliveryAttempts: int(env, 'MAX_DELIVERY_ATTEMPTS', 10, 5, 100),
-    ackDeadlineSeconds: int(env, 'ACK_DEADLINE_SECONDS', 600, 10, 600),
-    retryMinBackoffSeconds: int(env, 'RETRY_MIN_BACKOFF_SECONDS', 10, 0, 600),
-    retryMaxBackoffSeconds: int(env, 'RETRY_MAX_BACKOFF_SECONDS', 600, 0, 600),
+    maxDeliveryAttempts: int(
+      env,
+      'MAX_DELIVERY_ATTEMPTS',
+      SUBSCRIPTION_DEFAULTS.maxDeliveryAttempts,
+      5,
+      100,
+    ),
+    ackDeadlineSeconds: int(
+      env,
+      'ACK_DEADLINE_SECONDS',
+      SUBSCRIPTION_DEFAULTS.ackDeadlineSeconds,
+      10,
+      600,
+    ),
+    retryMinBackoffSeconds: int(
+      env,
+      'RETRY_MIN_BACKOFF_SECONDS',
+      SUBSCRIPTION_DEFAULTS.retryMinBackoffSeconds,
+      0,
+      600,
+    ),
+    retryMaxBackoffSeconds: int(
+      env,
+      'RETRY_MAX_BACKOFF_SECONDS',
+      SUBSCRIPTION_DEFAULTS.retryMaxBackoffSeconds,
+      0,
+      600,
+    ),
     subscriptionExpirationDays: int(
       env,
       'SUBSCRIPTION_EXPIRATION_DAYS',
-      31,
+      SUBSCRIPTION_DEFAULTS.expirationDays,
       0,
       365,
     ),
@@ -244,7 +298,7 @@ export function loadConfig(env: Env = process.env): Config {
     messageRetentionSeconds: int(
       env,
       'MESSAGE_RETENTION_SECONDS',
-      604800,
+      SUBSCRIPTION_DEFAULTS.messageRetentionSeconds,
       600,
       604800,
     ),

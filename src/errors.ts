@@ -42,7 +42,7 @@ export type ReasonCode =
   // local tooling (emulators)
   | 'emulator-missing'
   | 'emulator-failed'
-  // pull harness
+  // pull consumer
   | 'bad-flow-config'
   | 'topic-not-found'
   | 'pull-failed'

@@ -16,6 +16,7 @@
 import {readdir, readFile, stat} from 'node:fs/promises';
 import * as path from 'node:path';
 
+import {REGISTRY_DEFAULTS} from '../defaults';
 import {errorMessage, PermanentError, TransientError} from '../errors';
 
 export interface SchemaSource {
@@ -111,9 +112,33 @@ async function isDir(p: string): Promise<boolean> {
   }
 }
 
+/**
+ * `getSchemaText` over `load`: one promise per schema id, shared by
+ * concurrent and later callers. A failure is forgotten at once (the next call
+ * loads again) unless `keepFailureMs(error)` says how long to remember it.
+ */
+function memoised(
+  load: (id: number) => Promise<string>,
+  keepFailureMs: (error: unknown) => number = () => 0,
+): (id: number) => Promise<string> {
+  const cache = new Map<number, Promise<string>>();
+  return id => {
+    let p = cache.get(id);
+    if (!p) {
+      p = load(id);
+      cache.set(id, p);
+      p.catch(e => {
+        const ms = keepFailureMs(e);
+        if (ms <= 0) cache.delete(id);
+        else setTimeout(() => cache.delete(id), ms).unref();
+      });
+    }
+    return p;
+  };
+}
+
 /** Schemas from a directory `ROOT/MAJOR/MINOR/*.avsc` (or `ROOT/lsst/MAJOR/MINOR`). */
 export function createDirectorySchemaSource(root: string): SchemaSource {
-  const cache = new Map<number, Promise<string>>();
   const description = `schema directory ${root}`;
   const load = async (id: number): Promise<string> => {
     const major = Math.floor(id / 100);
@@ -174,19 +199,8 @@ export function createDirectorySchemaSource(root: string): SchemaSource {
     defs.delete(topKey);
     return JSON.stringify(inlineNamedTypes(top, defs));
   };
-  return {
-    description,
-    getSchemaText(id: number): Promise<string> {
-      let p = cache.get(id);
-      if (!p) {
-        p = load(id);
-        cache.set(id, p);
-        // Do not remember failures: the folder may appear later.
-        p.catch(() => cache.delete(id));
-      }
-      return p;
-    },
-  };
+  // Failures are not remembered: the folder may appear later.
+  return {description, getSchemaText: memoised(load)};
 }
 
 export interface RegistryOptions {
@@ -208,10 +222,10 @@ export function createRegistrySchemaSource(
   options: RegistryOptions = {},
 ): SchemaSource {
   const base = url.replace(/\/+$/, '');
-  const timeoutMs = options.timeoutMs ?? 5000;
+  const timeoutMs = options.timeoutMs ?? REGISTRY_DEFAULTS.timeoutMs;
   const doFetch = options.fetch ?? fetch;
-  const notFoundTtlMs = options.notFoundTtlMs ?? 60_000;
-  const cache = new Map<number, Promise<string>>();
+  const notFoundTtlMs =
+    options.notFoundTtlMs ?? REGISTRY_DEFAULTS.notFoundTtlMs;
   const description = `schema registry ${base}`;
   const load = async (id: number): Promise<string> => {
     const where = `${base}/schemas/ids/${id}`;
@@ -268,23 +282,11 @@ export function createRegistrySchemaSource(
     }
     return schema;
   };
-  return {
-    description,
-    getSchemaText(id: number): Promise<string> {
-      let p = cache.get(id);
-      if (!p) {
-        p = load(id);
-        cache.set(id, p);
-        p.catch(e => {
-          const notFound =
-            e instanceof PermanentError && e.code === 'unknown-schema';
-          if (!notFound || notFoundTtlMs <= 0) cache.delete(id);
-          else setTimeout(() => cache.delete(id), notFoundTtlMs).unref();
-        });
-      }
-      return p;
-    },
-  };
+  const keepFailureMs = (e: unknown): number =>
+    e instanceof PermanentError && e.code === 'unknown-schema'
+      ? notFoundTtlMs
+      : 0;
+  return {description, getSchemaText: memoised(load, keepFailureMs)};
 }
 
 /** A registry for `http(s)://…`, else a directory. */

@@ -15,14 +15,15 @@ import {alertSummary} from '../alert';
 import {loadConfig} from '../config';
 import {
   ConsumerStream,
-  createHarnessPipeline,
   progressLine,
   resolveFlowConfigs,
   RunSummary,
   summaryTable,
 } from '../consumer';
+import {PITTGOOGLE_PROJECT} from '../defaults';
 import {AlertError, errorMessage, isAlertError} from '../errors';
 import {compileFilter, parseFilter} from '../filter';
+import {createFirestorePipeline} from '../ingest/firestore-pipeline';
 import type {AlertStorePort, QuarantinePort} from '../ingest/pipeline';
 import {createLogger} from '../log';
 import {firestoreClient, pubsubClient} from '../local/clients';
@@ -136,15 +137,20 @@ export async function runFetch(opts: FetchOptions, io: CliIo): Promise<number> {
   const firestore = jsonl
     ? undefined
     : firestoreClient({projectId, host: opts.firestoreHost, env: io.env});
-  const pipeline = createHarnessPipeline(config, firestore, log, {
-    filters: jsonl
-      ? {filterFor: () => filterPort ?? compileFilter(null)}
-      : filterPort
-        ? {filterFor: () => filterPort}
-        : undefined,
-    alerts: jsonl?.alerts,
-    quarantine: jsonl?.quarantine,
-  });
+  const pipeline = createFirestorePipeline(
+    firestore ? {firestore, writes: 'batched'} : undefined,
+    config,
+    log,
+    {
+      filters: jsonl
+        ? {filterFor: () => filterPort ?? compileFilter(null)}
+        : filterPort
+          ? {filterFor: () => filterPort}
+          : undefined,
+      alerts: jsonl?.alerts,
+      quarantine: jsonl?.quarantine,
+    },
+  );
   const stream = new ConsumerStream({
     pubsub,
     subscription: opts.subscription,
@@ -249,7 +255,7 @@ export const registerFetchCommand: RegisterCommand = (
     )
     .option(
       '--pittgoogle-project <id>',
-      'project of the Pitt-Google topics (default ardent-cycling-243415)',
+      `project of the Pitt-Google topics (default ${PITTGOOGLE_PROJECT})`,
     )
     .option(
       '--pubsub-host <host:port>',

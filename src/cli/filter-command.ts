@@ -11,6 +11,7 @@ import {Command} from 'commander';
 
 import {createDecoder} from '../alert';
 import {loadConfig} from '../config';
+import {PermanentError} from '../errors';
 import {
   compileFilter,
   explain,
@@ -52,7 +53,12 @@ function parseAttributes(pairs: string[]): Record<string, string> {
   const out: Record<string, string> = Object.create(null);
   for (const p of pairs) {
     const i = p.indexOf('=');
-    if (i <= 0) throw new Error(`--attr needs KEY=VALUE, got "${p}"`);
+    if (i <= 0) {
+      throw new PermanentError(
+        'bad-request',
+        `--attr needs KEY=VALUE, got "${p}"`,
+      );
+    }
     out[p.slice(0, i)] = p.slice(i + 1);
   }
   return out;

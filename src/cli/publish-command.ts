@@ -7,6 +7,7 @@
 import {Command} from 'commander';
 
 import {loadConfig} from '../config';
+import {PITTGOOGLE_PROJECT} from '../defaults';
 import {AlertError, errorMessage, isAlertError} from '../errors';
 import {pubsubClient} from '../local/clients';
 import {generatedPackets, packetsFromPaths, replay} from '../local/replay';
@@ -139,7 +140,7 @@ export const registerPublishCommand: RegisterCommand = (
     .option('--topic <name>', 'topic name', 'ztf-loop')
     .option(
       '--topic-project <id>',
-      'project of the topic (default ardent-cycling-243415)',
+      `project of the topic (default ${PITTGOOGLE_PROJECT})`,
     )
     .option('--generate <n>', 'publish N generated real-size ZTF packets')
     .option('--seed <n>', 'seed of the generated packets', '1')

@@ -11,7 +11,7 @@
 import {readFile} from 'node:fs/promises';
 
 import {loadConfig} from '../config';
-import {errorMessage, isAlertError} from '../errors';
+import {errorMessage, isAlertError, PermanentError} from '../errors';
 import {createFirestore} from '../functions/context';
 import {validateResourceId} from '../ingest/envelope';
 import {createManageContext} from '../functions/manage';
@@ -21,7 +21,7 @@ import {
   parseSeekBody,
   parseTouchBody,
   SubscriptionManager,
-} from '../subscriptions';
+} from '../manage';
 import {CliIo, RegisterCommand} from './command';
 
 type Run = (
@@ -73,7 +73,9 @@ function retentionDays(v: string | undefined): number | null | undefined {
 function int(v: string | undefined, name: string): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (!Number.isInteger(n)) throw new Error(`${name} must be an integer`);
+  if (!Number.isInteger(n)) {
+    throw new PermanentError('bad-request', `${name} must be an integer`);
+  }
   return n;
 }
 
@@ -109,7 +111,8 @@ export const registerSubscriptionsCommand: RegisterCommand = (program, io) => {
         let body: Record<string, unknown>;
         if (o.classtarThreshold !== undefined || o.classtarGtLt !== undefined) {
           if (o.filter || o.topic) {
-            throw new Error(
+            throw new PermanentError(
+              'bad-request',
               '--classtar-* (the tom_pittgoogle form) cannot be combined with --filter or --topic',
             );
           }

@@ -1,6 +1,6 @@
 /**
- * The rules of tom_pittgoogle's `user_callback` return value (facts.md §2),
- * as a pure function: `{ack: false}` → nack (redeliver later), neither
+ * The rules of tom_pittgoogle's `user_callback` return value
+ * (`{"ack": bool, "result": x}`), as a pure function: `{ack: false}` → nack (redeliver later), neither
  * counted nor collected; `{ack: true, result: null}` → ack, not counted, not
  * collected; `{ack: true}` without a result (or `result: undefined`) → ack,
  * counted, the original data collected; `{ack: true, result: x}` → ack,

@@ -18,7 +18,9 @@ import type {PubSub, Subscription} from '@google-cloud/pubsub';
 
 import {createDecoder, Decoder} from '../alert';
 import type {Alert} from '../alert/model';
+import {PITTGOOGLE_PROJECT} from '../defaults';
 import {AlertError, errorMessage} from '../errors';
+import type {FirestorePipeline} from '../ingest/firestore-pipeline';
 import type {MessageResult, QuarantinePort} from '../ingest/pipeline';
 import type {Logger} from '../log';
 import {
@@ -32,7 +34,6 @@ import {
 } from './bounded-run';
 import {interpretCallbackResult, type CallbackResult} from './callback-result';
 import {FlowConfigs, resolveFlowConfigs} from './flow-config';
-import type {HarnessPipeline} from './harness-pipeline';
 import {
   deletePullSubscription,
   touchPullSubscription,
@@ -40,7 +41,12 @@ import {
 
 export type SendData = 'alert_dict' | 'alert_bytes' | 'full_msg';
 
-export interface MessageMetadata {
+/**
+ * The metadata dict stream_alerts gives a callback with includeMetadata, in
+ * tom_pittgoogle's snake_case keys (the alert's own Pub/Sub metadata is
+ * MessageMetadata in src/alert/model.ts).
+ */
+export interface CallbackMetadata {
   message_id: string;
   publish_time: string | undefined;
   attributes: Record<string, string>;
@@ -51,7 +57,7 @@ export interface MessageMetadata {
 /** What the callback gets with includeMetadata (not for 'full_msg', which carries its metadata). */
 export interface WithMetadata<T> {
   alert: T;
-  metadata: MessageMetadata;
+  metadata: CallbackMetadata;
 }
 
 export type UserCallback<R = unknown, K = Record<string, unknown>> = (
@@ -85,10 +91,10 @@ export interface ConsumerStreamOptions {
   pubsub: PubSub;
   /** Subscription name in the user's project (= Pitt-Google topic name). Default 'ztf-loop'. */
   subscription?: string;
-  /** Project of the Pitt-Google topics. Default 'ardent-cycling-243415'. */
+  /** Project of the Pitt-Google topics. Default PITTGOOGLE_PROJECT (src/defaults.ts). */
   pittGoogleProject?: string;
-  /** The default callback (see createHarnessPipeline). */
-  pipeline?: HarnessPipeline;
+  /** The default callback: the ingest pipeline, its writes batched (createFirestorePipeline). */
+  pipeline?: Pick<FirestorePipeline, 'pipeline' | 'flush'>;
   /** Where a permanently undecodable message is recorded when a user callback asks for alert_dict. */
   quarantine?: QuarantinePort;
   decoder?: Decoder;
@@ -103,8 +109,8 @@ const SEND_DATA: readonly SendData[] = [
   'full_msg',
 ];
 
-function metadataOf(m: SourceMessage): MessageMetadata {
-  const md: MessageMetadata = {
+function metadataOf(m: SourceMessage): CallbackMetadata {
+  const md: CallbackMetadata = {
     message_id: m.id,
     publish_time: m.publishTime?.toISOString(),
     attributes: {...m.attributes},
@@ -122,7 +128,7 @@ export class ConsumerStream {
 
   constructor(private readonly opts: ConsumerStreamOptions) {
     this.subscriptionName = opts.subscription ?? 'ztf-loop';
-    this.pittGoogleProject = opts.pittGoogleProject ?? 'ardent-cycling-243415';
+    this.pittGoogleProject = opts.pittGoogleProject ?? PITTGOOGLE_PROJECT;
     this.decoder = opts.decoder ?? createDecoder();
   }
 
@@ -140,7 +146,10 @@ export class ConsumerStream {
     return deletePullSubscription(this.opts.pubsub, this.subscriptionName);
   }
 
-  /** Pulls until a bound is reached; see the module comment and facts.md §2. */
+  /**
+   * Pulls until a bound is reached (maxResults counted results, or `timeout`
+   * seconds without a message); see the module comment.
+   */
   async streamAlerts<R = unknown, K = Record<string, unknown>>(
     options: StreamAlertsOptions<R, K> = {},
   ): Promise<BoundedRunResult<R>> {

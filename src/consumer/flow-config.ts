@@ -1,10 +1,11 @@
 /**
- * tom_pittgoogle's `flow_configs`, validated (facts.md §2): `maxResults`
- * (default 10, null = no limit), `timeout` in seconds of idle time (default
+ * tom_pittgoogle's `flow_configs` (its stream_alerts bounds), validated:
+ * `maxResults` (default 10, null = no limit), `timeout` in seconds of idle time (default
  * 30, null = none), `maxBacklog` (default min(1000, maxResults)). At least
  * one of maxResults / timeout must bound the run. Pure.
  */
 
+import {PULL_DEFAULTS} from '../defaults';
 import {PermanentError} from '../errors';
 
 export interface FlowConfigs {
@@ -23,9 +24,9 @@ export interface ResolvedFlowConfigs {
   maxBacklog: number;
 }
 
-export const DEFAULT_MAX_RESULTS = 10;
-export const DEFAULT_TIMEOUT_S = 30;
-export const MAX_BACKLOG = 1000;
+export const DEFAULT_MAX_RESULTS = PULL_DEFAULTS.maxResults;
+export const DEFAULT_TIMEOUT_S = PULL_DEFAULTS.timeoutSeconds;
+export const MAX_BACKLOG = PULL_DEFAULTS.maxBacklog;
 
 const KNOWN = new Set(['maxResults', 'timeout', 'maxBacklog']);
 const PYTHON_NAMES: Record<string, string> = {

@@ -1,9 +1,9 @@
-/** The bounded streaming-pull harness (tom_pittgoogle's ConsumerStreamPython). */
+/** The bounded streaming-pull consumer (tom_pittgoogle's ConsumerStreamPython). */
 
 export {ConsumerStream} from './consumer-stream';
 export type {
+  CallbackMetadata,
   ConsumerStreamOptions,
-  MessageMetadata,
   SendData,
   StreamAlertsOptions,
   UserCallback,
@@ -25,10 +25,6 @@ export {
   DEFAULT_TIMEOUT_S,
 } from './flow-config';
 export type {FlowConfigs, ResolvedFlowConfigs} from './flow-config';
-export {createBatchingAlertStore} from './batching-store';
-export type {BatchingAlertStore, BatchingStoreOptions} from './batching-store';
-export {createHarnessPipeline, HARNESS_BATCH_BYTES} from './harness-pipeline';
-export type {HarnessPipeline, HarnessPipelineOptions} from './harness-pipeline';
 export {
   deletePullSubscription,
   touchPullSubscription,

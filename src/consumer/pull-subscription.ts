@@ -1,12 +1,12 @@
 /**
- * The minimal pull-subscription lifecycle of tom_pittgoogle (facts.md §2):
- * `touch` gets the subscription in the user's project, creating it on the
+ * The minimal pull-subscription lifecycle of tom_pittgoogle's
+ * ConsumerStreamPython: `touch` gets the subscription in the user's project, creating it on the
  * Pitt-Google topic of the same name when it is missing (a missing topic is
  * a clear PermanentError); `delete` deletes it, ignoring "not found".
  *
- * Scope: pull subscriptions for the harness only. Push subscriptions, stored
+ * Scope: pull subscriptions for the consumer only. Push subscriptions, stored
  * filters and server-side filters are the management function's
- * (src/subscriptions on branch `manage`); this module does not write them.
+ * (src/manage); this module does not write them.
  */
 
 import type {PubSub, Subscription} from '@google-cloud/pubsub';

@@ -6,9 +6,10 @@
  * names; nothing unvalidated reaches a command line.
  */
 
+import {PITTGOOGLE_PROJECT} from '../defaults';
 import {PermanentError} from '../errors';
 import {parseSeverity, Severity} from '../log';
-import {CUTOUTS_STORAGE, CutoutsStorage} from '../store/layout';
+import {CUTOUTS_STORAGE, CutoutsStorage} from '../config';
 
 /** Sizing and scaling of one function (Cloud Run service underneath). */
 export interface FunctionSettings {
@@ -118,8 +119,6 @@ export const DEPLOY_OPTIONS = {
 } as const;
 
 export type DeployOptionName = keyof typeof DEPLOY_OPTIONS;
-
-export const DEFAULT_PITTGOOGLE_PROJECT = 'ardent-cycling-243415';
 
 /**
  * Node flags of the deployed ingest function (NODE_OPTIONS). Under a 512 MiB
@@ -425,7 +424,7 @@ export function parseDeployConfig(o: RawDeployOptions): DeployConfig {
     region,
     firestoreLocation: loc,
     pittGoogleProject: validateProjectId(
-      o['pittgoogle-project'] ?? DEFAULT_PITTGOOGLE_PROJECT,
+      o['pittgoogle-project'] ?? PITTGOOGLE_PROJECT,
       '--pittgoogle-project',
     ),
     ingest: fn(o, 'ingest', DEFAULT_FUNCTIONS.ingest),

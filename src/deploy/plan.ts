@@ -12,6 +12,7 @@
  * them as shell variables.
  */
 
+import {PermanentError} from '../errors';
 import {
   DeployConfig,
   FunctionSettings,
@@ -120,7 +121,12 @@ export function envVarsFlag(env: Record<string, string>): string {
   const delim = ['|', '@@', ';', '~~'].find(
     d => !values.some(v => v.includes(d)),
   );
-  if (!delim) throw new Error('no delimiter fits the environment values');
+  if (!delim) {
+    throw new PermanentError(
+      'bad-config',
+      'no delimiter fits the environment values',
+    );
+  }
   return `^${delim}^${pairs.join(delim)}`;
 }
 

@@ -1,5 +1,5 @@
 /**
- * The query recipes of the docs (README.md or docs/queries.md), as data:
+ * The query recipes of docs/queries.md, as data:
  * each one's code (a call of src/store/alert-query.ts, which knows the
  * storage layout's shards and document ids) and the query shapes that call
  * sends to Firestore, one per filter combination. {@link requiredIndex}

@@ -6,7 +6,7 @@
  * Guarantee: for every message, `filter` true ⇒ `expression` true (on a
  * stream whose attributes are what {@link SubscriptionFilterOptions} says).
  * The expression is only an optimisation: the ingest function and the pull
- * harness still evaluate the whole filter in-process.
+ * consumer still evaluate the whole filter in-process.
  *
  * Pub/Sub's filter syntax has `attributes.K = "v"`, `!=`, `attributes:K`
  * (has key), `hasPrefix(...)`, `AND` / `OR` / `NOT` and parentheses; no

@@ -14,6 +14,7 @@ import * as ff from '@google-cloud/functions-framework';
 
 import {createIdTokenVerifier, httpKeySource} from '../auth/id-token';
 import {loadConfig} from '../config';
+import {errorMessage} from '../errors';
 import {createLogger} from '../log';
 import {createFirestore, createIngestContext} from './context';
 import {tuneHeap} from './heap-tuning';
@@ -51,7 +52,14 @@ function getIngest() {
     });
     const warm = async () => {
       const started = Date.now();
-      const filters = await ctx.filters.warm();
+      const [filters] = await Promise.all([
+        ctx.filters.warm(),
+        ctx.warmWrites().catch(error =>
+          log.warn('could not ready the write path', {
+            error: errorMessage(error),
+          }),
+        ),
+      ]);
       log.info('instance warmed', {
         filtersPreloaded: filters,
         latencyMs: Date.now() - started,

@@ -1,6 +1,8 @@
 /**
  * The ingest function's HTTP handler: a thin layer between a Pub/Sub push
- * request and the ingest pipeline. Answers (facts.md §4-5):
+ * request and the ingest pipeline. Pub/Sub push acknowledges a message on
+ * 102/200/201/202/204 and redelivers it, with backoff, on anything else.
+ * Answers:
  * - 204: handled (stored, filtered out, duplicate, or quarantined) → ack;
  * - 400: malformed envelope (quarantined when the subscription is known);
  * - 503 / 500: transient failure → Pub/Sub redelivers (our nack).
@@ -15,6 +17,7 @@ import {
   errorMessage,
 } from '../errors';
 import type {IdTokenVerifier} from '../auth/id-token';
+import {INGEST_DEFAULTS} from '../defaults';
 import type {Logger} from '../log';
 import {parsePushRequest, validateResourceId} from '../ingest/envelope';
 import type {IngestPipeline, QuarantinePort} from '../ingest/pipeline';
@@ -31,8 +34,6 @@ export interface IngestHandlerDeps {
    */
   auth?: {verifier: IdTokenVerifier; audiences: readonly string[]};
 }
-
-const DEFAULT_MAX_BODY = 16 * 1024 * 1024;
 
 function sendError(
   res: Response,
@@ -67,7 +68,7 @@ function querySubscription(req: Request): string | undefined {
 }
 
 export function createIngestHandler(deps: IngestHandlerDeps) {
-  const maxBody = deps.maxBodyBytes ?? DEFAULT_MAX_BODY;
+  const maxBody = deps.maxBodyBytes ?? INGEST_DEFAULTS.maxBodyBytes;
 
   return async function ingest(req: Request, res: Response): Promise<void> {
     if (req.method !== 'POST') {

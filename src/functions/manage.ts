@@ -1,7 +1,7 @@
 /**
  * The manage function's HTTP handler: JSON over REST on /subscriptions (see
  * docs/manage.md). A thin layer: size limit, optional ID-token check, route
- * and body parsing (pure, src/subscriptions/request.ts), then the injected
+ * and body parsing (pure, src/manage/request.ts), then the injected
  * {@link SubscriptionManager}. Errors answer
  * `{"error": {"code", "message", "details"}}` with the status of their
  * reason code.
@@ -31,7 +31,7 @@ import {
   parseSeekBody,
   parseTouchBody,
   SubscriptionManager,
-} from '../subscriptions';
+} from '../manage';
 
 export const MAX_MANAGE_BODY = 64 * 1024;
 

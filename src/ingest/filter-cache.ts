@@ -14,6 +14,8 @@
  * delaying the first message. A miss while priming waits for it first.
  */
 
+import {TransientError} from '../errors';
+import {compileFilter, validateFilter} from '../filter';
 import type {FilterPort, FilterSourcePort} from './pipeline';
 
 export interface FilterCacheOptions {
@@ -138,4 +140,58 @@ export function createFilterCache(opts: FilterCacheOptions): FilterCache {
       return priming;
     },
   };
+}
+
+const PASS_ALL = compileFilter(null);
+
+/**
+ * A subscription's stored filter JSON (as the subscription store reads it)
+ * compiled for the ingest path, with the subscription's retention (days its
+ * alerts are kept; null: forever) riding along. A subscription without a
+ * record (`undefined`) passes everything, like tom_pittgoogle without a
+ * threshold. A stored filter that no longer validates is a TransientError:
+ * its alerts wait in Pub/Sub until the filter is fixed.
+ */
+export function compileStoredFilter(
+  subscription: string,
+  stored: unknown,
+  retentionDays: number | null = null,
+): FilterPort {
+  if (stored === undefined) return PASS_ALL;
+  try {
+    const compiled = compileFilter(validateFilter(stored));
+    return retentionDays === null ? compiled : {...compiled, retentionDays};
+  } catch (e) {
+    throw new TransientError(
+      'invalid-filter',
+      `the stored filter of subscription ${subscription} is invalid (${(e as Error).message}); fix it with PATCH /subscriptions/${subscription}`,
+      {subscription},
+    );
+  }
+}
+
+/**
+ * The stored filters of a bulk read, compiled; one that no longer validates
+ * is left out (loading it alone reports it when a message needs it).
+ */
+export function compileStoredFilters(
+  stored: Map<string, unknown>,
+  retention: ReadonlyMap<string, number | null> = new Map(),
+): Map<string, FilterPort> {
+  const filters = new Map<string, FilterPort>();
+  for (const [subscription, json] of stored) {
+    try {
+      filters.set(
+        subscription,
+        compileStoredFilter(
+          subscription,
+          json ?? null,
+          retention.get(subscription) ?? null,
+        ),
+      );
+    } catch {
+      // invalid: left to compileStoredFilter's error
+    }
+  }
+  return filters;
 }

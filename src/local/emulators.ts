@@ -17,6 +17,7 @@ import {mkdtemp, rm} from 'node:fs/promises';
 import {tmpdir} from 'node:os';
 import {delimiter, dirname, join} from 'node:path';
 
+import {LOCAL_PROJECT} from '../defaults';
 import {PermanentError, TransientError} from '../errors';
 import {Logger} from '../log';
 import {findFreePort, httpStatus, LOOPBACK} from './ports';
@@ -31,7 +32,7 @@ export const INSTALL_COMMAND =
 export interface EmulatorOptions {
   /** Port on 127.0.0.1; default: a free port chosen by the OS. */
   port?: number;
-  /** Project id for the clients (the emulators accept any). Default 'local-project'. */
+  /** Project id for the clients (the emulators accept any). Default LOCAL_PROJECT (src/defaults.ts). */
   projectId?: string;
   /** How long to wait for the emulator to answer. Default 60 s. */
   startTimeoutMs?: number;
@@ -73,7 +74,6 @@ export interface RunningEmulators {
   stop(): Promise<void>;
 }
 
-const DEFAULT_PROJECT = 'local-project';
 const DEFAULT_HEAP = '2g';
 const OUTPUT_LIMIT = 16 * 1024;
 
@@ -235,7 +235,7 @@ async function startOnce(
   port: number,
   opts: EmulatorOptions,
 ): Promise<RunningEmulator> {
-  const projectId = opts.projectId ?? DEFAULT_PROJECT;
+  const projectId = opts.projectId ?? LOCAL_PROJECT;
   const timeoutMs = opts.startTimeoutMs ?? 60_000;
   const heap = opts.javaHeap === undefined ? DEFAULT_HEAP : opts.javaHeap;
   // Pub/Sub writes an env.yaml into its data dir: one private dir per run so

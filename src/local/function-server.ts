@@ -19,6 +19,11 @@ import {killGroup, signalGroup} from './process-group';
 export interface FunctionServerOptions {
   /** Entry point registered in src/functions/index.ts: 'ingest' or 'manage'. */
   target: string;
+  /**
+   * The module the framework loads the target from (benchmarks: floors
+   * registered with the framework). Default: this package's functions.
+   */
+  source?: string;
   /** Environment of the function, over the parent's. */
   env: Record<string, string | undefined>;
   port?: number;
@@ -87,7 +92,7 @@ export async function startFunctionServer(
       : [
           cli,
           `--target=${opts.target}`,
-          `--source=${path.join(ROOT, 'build', 'src', 'functions', 'index.js')}`,
+          `--source=${opts.source ?? path.join(ROOT, 'build', 'src', 'functions', 'index.js')}`,
           `--port=${port}`,
           '--signature-type=http',
         ]),

@@ -13,7 +13,7 @@
  * without its alert is replaced, and the alert created). Every fallback
  * that redoes a batch item by item redoes units, never half of one.
  *
- * `storeMany` (pull harness) writes many alerts with per-item outcomes. Modes
+ * `storeMany` (pull consumer) writes many alerts with per-item outcomes. Modes
  * (measured on the emulator: ./README.md):
  * - 'bulk' (default): a BulkWriter without throttling, flushed by bytes;
  *   per-item outcomes natively, 1.5-2x the throughput of 'concurrent'. A
@@ -35,6 +35,7 @@ import {
 } from '@google-cloud/firestore';
 
 import {Config} from '../config';
+import {INGEST_DEFAULTS} from '../defaults';
 import {AlertError} from '../errors';
 import {Logger} from '../log';
 import {
@@ -99,7 +100,7 @@ export function createAlertStore(
   config: StoreConfig,
   options: AlertStoreOptions = {},
 ): AlertStore {
-  const timeoutMs = options.timeoutMs ?? 15_000;
+  const timeoutMs = options.timeoutMs ?? INGEST_DEFAULTS.storeTimeoutMs;
   const mode = options.mode ?? 'bulk';
   const concurrency = Math.max(1, options.concurrency ?? 32);
   const maxBatchBytes = options.maxBatchBytes ?? 3 * 1024 * 1024;

@@ -16,6 +16,7 @@ import {createHash} from 'node:crypto';
 import {Firestore, Timestamp} from '@google-cloud/firestore';
 
 import {Config} from '../config';
+import {INGEST_DEFAULTS} from '../defaults';
 import {PermanentError} from '../errors';
 import {expireAtFor} from './alert-document';
 import {
@@ -31,7 +32,8 @@ import {
   valueSize,
 } from './firestore-value';
 
-export const DEFAULT_MAX_QUARANTINE_DATA = 256 * 1024;
+export const DEFAULT_MAX_QUARANTINE_DATA =
+  INGEST_DEFAULTS.maxQuarantineDataBytes;
 const MAX_MESSAGE_CHARS = 8 * 1024;
 const MAX_DETAILS_BYTES = 64 * 1024;
 
@@ -122,7 +124,7 @@ export function createQuarantineStore(
     retentionDays?: number;
   } = {},
 ): QuarantineStore {
-  const timeoutMs = options.timeoutMs ?? 15_000;
+  const timeoutMs = options.timeoutMs ?? INGEST_DEFAULTS.storeTimeoutMs;
   return {
     idFor: quarantineDocumentId,
     async quarantine(record) {

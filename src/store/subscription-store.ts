@@ -6,23 +6,23 @@
  * kept forever), and timestamps. The alerts and quarantine of the
  * subscription live in subcollections of the same document.
  *
- * Written by the management function; read by the ingest function (through
- * its per-instance cache) and the pull harness.
+ * Written by the manage function; read by the ingest function (through its
+ * per-instance filter cache, which validates and compiles the stored JSON:
+ * ../ingest/filter-cache.ts) and the pull consumer.
  */
 
 import type {Firestore} from '@google-cloud/firestore';
 import {Timestamp} from '@google-cloud/firestore';
 
-import {TransientError} from '../errors';
-import {compileFilter, validateFilter} from '../filter';
-import type {CompiledFilter, MaybeFilter} from '../filter';
+import {INGEST_DEFAULTS} from '../defaults';
 import {classifyFirestoreError, withTimeout} from './firestore-errors';
 
 export interface SubscriptionRecord {
   name: string;
   /** Full topic path, e.g. projects/ardent-cycling-243415/topics/ztf-loop. */
   topic: string;
-  filter: MaybeFilter;
+  /** The filter JSON as stored (validated before it was written; null = everything passes). */
+  filter: unknown;
   /** The Pub/Sub filter expression the subscription was created with ('' = none). */
   serverFilter: string;
   /** Pub/Sub settings as last applied (push endpoint, ack deadline, dead letter…). */
@@ -46,38 +46,28 @@ export interface SubscriptionStore {
   delete(name: string): Promise<void>;
   list(): Promise<SubscriptionRecord[]>;
   /**
-   * The compiled filter of a subscription, for the ingest path. A
-   * subscription without a record passes everything (like tom_pittgoogle
-   * without a threshold). A stored filter that no longer validates is a
-   * TransientError: alerts wait in Pub/Sub until the filter is fixed.
+   * The stored filter JSON of a subscription, for the ingest path (null:
+   * everything passes); undefined when the subscription has no record.
    */
-  loadFilter(name: string): Promise<StoredFilter>;
-  /**
-   * The compiled filters of up to `limit` subscriptions in one read (an
-   * instance's start). A stored filter that no longer validates is left
-   * out: `loadFilter` reports it when a message needs it.
-   */
-  loadFilters(limit: number): Promise<Map<string, StoredFilter>>;
+  readFilter(name: string): Promise<unknown>;
+  /** The stored filter JSON of up to `limit` subscriptions in one read (an instance's start). */
+  readFilters(limit: number): Promise<Map<string, unknown>>;
+  /** What the ingest path needs of a subscription (its filter JSON and retention); undefined without a record. */
+  readIngest(name: string): Promise<IngestRecord | undefined>;
+  /** The same for up to `limit` subscriptions in one read. */
+  readIngestAll(limit: number): Promise<Map<string, IngestRecord>>;
 }
 
-/** What the ingest path needs of a subscription: its compiled filter and its retention. */
-export interface StoredFilter extends CompiledFilter {
+export interface IngestRecord {
+  /** The stored filter JSON (null: everything passes). */
+  filter: unknown;
   /** Days its alerts are kept; null: forever. */
-  readonly retentionDays: number | null;
+  retentionDays: number | null;
 }
 
-const PASS_ALL: StoredFilter = {...compileFilter(null), retentionDays: null};
-
-/** A stored retention: a positive integer, else forever. */
-function retentionOf(v: unknown): number | null {
+/** A stored retention: a positive integer of days, else forever. */
+export function retentionOf(v: unknown): number | null {
   return typeof v === 'number' && Number.isInteger(v) && v > 0 ? v : null;
-}
-
-function storedFilter(filter: unknown, retention: unknown): StoredFilter {
-  return {
-    ...compileFilter(validateFilter(filter)),
-    retentionDays: retentionOf(retention),
-  };
 }
 
 function toDate(v: unknown): Date | undefined {
@@ -91,7 +81,7 @@ function fromData(
   return {
     name,
     topic: String(data.topic ?? ''),
-    filter: (data.filter ?? null) as MaybeFilter,
+    filter: data.filter ?? null,
     serverFilter: String(data.serverFilter ?? ''),
     settings: (data.settings ?? {}) as Record<string, unknown>,
     retentionDays: retentionOf(data.retentionDays),
@@ -104,7 +94,7 @@ export function createSubscriptionStore(
   firestore: Firestore,
   opts: SubscriptionStoreOptions,
 ): SubscriptionStore {
-  const timeoutMs = opts.timeoutMs ?? 15_000;
+  const timeoutMs = opts.timeoutMs ?? INGEST_DEFAULTS.storeTimeoutMs;
   const collection = firestore.collection(opts.subscriptionsCollection);
 
   async function call<T>(
@@ -155,35 +145,34 @@ export function createSubscriptionStore(
       );
       return snap.docs.map(d => fromData(d.id, d.data()));
     },
-    async loadFilter(name) {
-      const record = await get(name);
-      if (!record) return PASS_ALL;
-      try {
-        return storedFilter(record.filter, record.retentionDays);
-      } catch (e) {
-        throw new TransientError(
-          'invalid-filter',
-          `the stored filter of subscription ${name} is invalid (${(e as Error).message}); fix it with PATCH /subscriptions/${name}`,
-          {subscription: name},
-        );
-      }
+    async readFilter(name) {
+      return (await get(name))?.filter;
     },
-    async loadFilters(limit) {
+    async readFilters(limit) {
+      const snap = await call('list', '*', () =>
+        collection.select('filter').limit(limit).get(),
+      );
+      return new Map(snap.docs.map(d => [d.id, d.get('filter') ?? null]));
+    },
+    async readIngest(name) {
+      const record = await get(name);
+      return record
+        ? {filter: record.filter, retentionDays: record.retentionDays ?? null}
+        : undefined;
+    },
+    async readIngestAll(limit) {
       const snap = await call('list', '*', () =>
         collection.select('filter', 'retentionDays').limit(limit).get(),
       );
-      const filters = new Map<string, StoredFilter>();
-      for (const d of snap.docs) {
-        try {
-          filters.set(
-            d.id,
-            storedFilter(d.get('filter'), d.get('retentionDays')),
-          );
-        } catch {
-          // invalid: left to loadFilter's error
-        }
-      }
-      return filters;
+      return new Map(
+        snap.docs.map(d => [
+          d.id,
+          {
+            filter: d.get('filter') ?? null,
+            retentionDays: retentionOf(d.get('retentionDays')),
+          },
+        ]),
+      );
     },
   };
 }

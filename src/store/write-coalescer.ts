@@ -16,6 +16,7 @@
  * its writes is refused: see alert-store.ts).
  */
 
+import {INGEST_DEFAULTS} from '../defaults';
 import {AlertError, TransientError, errorMessage} from '../errors';
 import type {AlertDocument} from './alert-document';
 import type {ItemOutcome, StoreOutcome} from './alert-store';
@@ -34,13 +35,49 @@ export interface WriteCoalescer {
   store(doc: AlertDocument): Promise<StoreOutcome>;
 }
 
-interface Queued {
-  doc: AlertDocument;
+/** A queued write's caller. */
+export interface WaitingWrite {
   resolve(outcome: StoreOutcome): void;
   reject(error: AlertError): void;
 }
 
-export const DEFAULT_COALESCE_COUNT = 20;
+interface Queued extends WaitingWrite {
+  doc: AlertDocument;
+}
+
+/**
+ * Settles each caller of a commit with its own item's outcome, or all of
+ * them with the commit's error (as an AlertError). Never rejects.
+ */
+export function settleWrites(
+  items: readonly WaitingWrite[],
+  written: Promise<ItemOutcome[]>,
+): Promise<void> {
+  return written.then(
+    outcomes =>
+      items.forEach((item, k) => {
+        const o = outcomes[k];
+        if (o === undefined) {
+          item.reject(
+            new TransientError('internal', 'no outcome for a queued write'),
+          );
+        } else if (o.status === 'failed') {
+          item.reject(o.error);
+        } else {
+          item.resolve(o.status);
+        }
+      }),
+    e => {
+      const error =
+        e instanceof AlertError
+          ? e
+          : new TransientError('internal', errorMessage(e));
+      for (const item of items) item.reject(error);
+    },
+  );
+}
+
+export const DEFAULT_COALESCE_COUNT = INGEST_DEFAULTS.coalesceCount;
 
 export function createWriteCoalescer(
   opts: WriteCoalescerOptions,
@@ -58,28 +95,7 @@ export function createWriteCoalescer(
     const items = queue;
     queue = [];
     queued = new Set();
-    opts.storeMany(items.map(i => i.doc)).then(
-      outcomes =>
-        items.forEach((item, k) => {
-          const o = outcomes[k];
-          if (o === undefined) {
-            item.reject(
-              new TransientError('internal', 'no outcome for a queued write'),
-            );
-          } else if (o.status === 'failed') {
-            item.reject(o.error);
-          } else {
-            item.resolve(o.status);
-          }
-        }),
-      e => {
-        const error =
-          e instanceof AlertError
-            ? e
-            : new TransientError('internal', errorMessage(e));
-        for (const item of items) item.reject(error);
-      },
-    );
+    void settleWrites(items, opts.storeMany(items.map(i => i.doc)));
   }
 
   return {

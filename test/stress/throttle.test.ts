@@ -2,7 +2,7 @@
  * Stress, throttling: Firestore answering RESOURCE_EXHAUSTED (and, in a
  * second run, ABORTED and DEADLINE_EXCEEDED) for a stretch while alerts are
  * flowing. The emulator never throttles, so a gRPC-level proxy in front of
- * it (src/testing/grpc-proxy.ts) answers every Firestore call itself with
+ * it (test/helpers/grpc-proxy.ts) answers every Firestore call itself with
  * that status for the stretch — what the function's client sees when
  * production Firestore throttles a hot range or a collection ramping up
  * faster than the 500/50/5 rule. The client retries commits on
@@ -25,16 +25,13 @@ import {
   FunctionServer,
   startFunctionServer,
 } from '../../src/local/function-server';
-import {generateZtfPacket} from '../../src/testing';
-import {useEmulators} from '../../src/testing/emulator-fixture';
-import {GrpcProxy, startGrpcProxy} from '../../src/testing/grpc-proxy';
-import {createIngestLog, deliveryFigures} from '../../src/testing/ingest-log';
-import {
-  createPushScenario,
-  PITT_PROJECT,
-} from '../../src/testing/push-scenario';
-import {recordFigure, scaled} from '../../src/testing/stress-report';
-import {sleep, waitFor} from '../../src/testing/wait';
+import {generateZtfPacket} from '../helpers';
+import {useEmulators} from '../helpers/emulator-fixture';
+import {GrpcProxy, startGrpcProxy} from '../helpers/grpc-proxy';
+import {createIngestLog, deliveryFigures} from '../helpers/ingest-log';
+import {createPushScenario, PITT_PROJECT} from '../helpers/push-scenario';
+import {recordFigure, scaled} from '../helpers/stress-report';
+import {sleep, waitFor} from '../helpers/wait';
 
 const M = scaled(300, 2_000);
 const THROTTLE_MS = scaled(10, 30) * 1000;

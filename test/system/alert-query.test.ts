@@ -31,8 +31,8 @@ import {
 } from '../../src/store/alert-query';
 import {createAlertStore} from '../../src/store/alert-store';
 import {ALERT_SHARDS} from '../../src/store/layout';
-import {Random} from '../../src/testing';
-import {useEmulators} from '../../src/testing/emulator-fixture';
+import {Random} from '../helpers';
+import {useEmulators} from '../helpers/emulator-fixture';
 
 const config = loadConfig({});
 const MAIN = 'ztf-loop';

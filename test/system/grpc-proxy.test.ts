@@ -1,5 +1,5 @@
 /**
- * The throttling proxy of the stress suite (src/testing/grpc-proxy.ts) in
+ * The throttling proxy of the stress suite (test/helpers/grpc-proxy.ts) in
  * front of the Firestore emulator: it forwards every kind of call (unary,
  * server streaming, listen), and while throttling, the client sees
  * Firestore's RESOURCE_EXHAUSTED: a read fails at once with code 8 (the
@@ -25,9 +25,9 @@ import {
 import {
   firestoreEmulatorSettings,
   useEmulators,
-} from '../../src/testing/emulator-fixture';
-import {GrpcProxy, startGrpcProxy} from '../../src/testing/grpc-proxy';
-import {ztfAlert} from '../store-alert-fixture';
+} from '../helpers/emulator-fixture';
+import {GrpcProxy, startGrpcProxy} from '../helpers/grpc-proxy';
+import {ztfAlert} from '../helpers/store-alert';
 
 const config = loadConfig({});
 

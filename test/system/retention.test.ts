@@ -19,9 +19,9 @@ import {createIngestContext} from '../../src/functions/context';
 import {createManageContext} from '../../src/functions/manage';
 import {createLogger} from '../../src/log';
 import {alertDocumentId} from '../../src/store/layout';
-import {parsePatchBody, parseTouchBody} from '../../src/subscriptions';
-import {generateZtfPacket} from '../../src/testing';
-import {useEmulators} from '../../src/testing/emulator-fixture';
+import {parsePatchBody, parseTouchBody} from '../../src/manage';
+import {generateZtfPacket} from '../helpers';
+import {useEmulators} from '../helpers/emulator-fixture';
 
 const PG = 'ardent-cycling-243415';
 const DAY = 86_400_000;
