@@ -11,7 +11,9 @@ describe('classifyFirestoreError', () => {
     const table: [unknown, string][] = [
       [grpc(14), 'transient:store-unavailable'],
       [grpc(4), 'transient:store-unavailable'],
-      [grpc(8), 'transient:store-unavailable'],
+      // Throttling: RESOURCE_EXHAUSTED, ABORTED, DEADLINE_EXCEEDED (above).
+      [grpc(8, 'Quota exceeded.'), 'transient:store-unavailable'],
+      [grpc(10, 'Too much contention'), 'transient:store-unavailable'],
       [grpc(7, 'PERMISSION_DENIED'), 'transient:store-unavailable'],
       [grpc(16), 'transient:store-unavailable'],
       [grpc(5, 'database not found'), 'transient:store-unavailable'],

@@ -65,6 +65,19 @@ describe('write batcher (the pull consumer)', () => {
     assert.deepEqual(store.calls, [['a', 'b'], ['c']]);
   });
 
+  it('counts an alert with its cutouts document as one unit of both sizes', async () => {
+    const store = recordingStore();
+    const w = createWriteBatcher(store.storeMany, {maxBytes: 250});
+    const withCutouts = (id: string): AlertDocument => ({
+      ...doc(id, 50),
+      cutouts: {data: {}, sizeBytes: 100},
+    });
+    const pending = ['a', 'b', 'c'].map(id => w.store(withCutouts(id)));
+    await w.flush();
+    await Promise.all(pending);
+    assert.deepEqual(store.calls, [['a', 'b'], ['c']]);
+  });
+
   it('a storeMany that answers too few outcomes fails the rest as transient', async () => {
     const w = createWriteBatcher(async () => [{status: 'stored'}], {
       maxDocs: 2,
