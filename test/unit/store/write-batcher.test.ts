@@ -72,10 +72,11 @@ describe('write batcher (the pull consumer)', () => {
       ...doc(id, 50),
       cutouts: {data: {}, sizeBytes: 100},
     });
+    // 50 + 100 bytes each: counted alone (50), all three would fit in 250.
     const pending = ['a', 'b', 'c'].map(id => w.store(withCutouts(id)));
     await w.flush();
     await Promise.all(pending);
-    assert.deepEqual(store.calls, [['a', 'b'], ['c']]);
+    assert.deepEqual(store.calls, [['a'], ['b'], ['c']]);
   });
 
   it('a storeMany that answers too few outcomes fails the rest as transient', async () => {
