@@ -14,8 +14,10 @@ import {
   toGenericAlert,
   TomSource,
 } from '../alert/tom';
+import type {Histories, LightCurve} from '../alert/light-curve';
 import {describeFilter} from '../filter/describe';
 import {validateFilter} from '../filter/validate';
+import {bandOf} from '../alert/normalize';
 import {CUTOUT_KINDS, CutoutKind} from '../store/layout';
 import type {StoredDoc, SubscriptionOverview} from './ports';
 
@@ -218,23 +220,11 @@ export function alertDetail(doc: StoredDoc): AlertDetail {
 
 // --------------------------------------------------------------- objects
 
-/** The light curve of src/alert/light-curve.ts. */
-export interface LightCurve {
-  detections: Array<{
-    mjd: number;
-    band: string | null;
-    mag: number;
-    magErr: number | null;
-    sourceId: string | null;
-    origin: 'alert' | 'history' | 'forced';
-  }>;
-  upperLimits: Array<{mjd: number; band: string | null; limitMag: number}>;
-}
-
+/** src/alert/light-curve.ts `lightCurve`, injected. */
 export type LightCurveOf = (
   survey: Survey,
   record: Rec,
-  histories: Record<string, unknown[]>,
+  histories: Histories,
 ) => LightCurve;
 
 export interface ObjectAnswer {
@@ -294,7 +284,7 @@ export function objectAnswer(
     seen.add(sourceId);
     detections.push({
       mjd,
-      band: str(d.band),
+      band: bandOf(d.band),
       mag,
       magErr: num(d.magErr),
       sourceId,

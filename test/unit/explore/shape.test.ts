@@ -9,7 +9,6 @@ import {
   filterText,
   genericAlertOf,
   jsonSafe,
-  LightCurve,
   liteAlertOf,
   mjdToIso,
   objectAnswer,
@@ -17,6 +16,7 @@ import {
   subscriptionItem,
 } from '../../../src/explore/shape';
 import type {StoredDoc} from '../../../src/explore/ports';
+import type {LightCurve} from '../../../src/alert/light-curve';
 
 const BIG = '2188216843315010016'; // above 2^53
 
