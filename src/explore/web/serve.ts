@@ -3,10 +3,10 @@
  * land, nothing is served here: the router answers 404 JSON.
  */
 
-import type {Request, Response} from '@google-cloud/functions-framework';
+import type {IncomingMessage, ServerResponse} from 'node:http';
 
 /** Serves a page or a static file; false when `req` is not one of them. */
-export function serveWeb(req: Request, res: Response): boolean {
+export function serveWeb(req: IncomingMessage, res: ServerResponse): boolean {
   void req;
   void res;
   return false;
