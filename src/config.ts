@@ -18,6 +18,8 @@ export interface Config {
   quarantineCollection: string;
   /** Firestore collection of subscriptions and their stored filters. */
   subscriptionsCollection: string;
+  /** Firestore subcollection of alert cutouts, beside the alerts (CUTOUTS=separate). */
+  cutoutsCollection: string;
   /** Keep cutouts (as bytes) in stored documents. */
   keepCutouts: boolean;
   /** Where Confluent-wire writer schemas come from: a directory or a registry URL. */
@@ -196,6 +198,7 @@ export function loadConfig(env: Env = process.env): Config {
       'SUBSCRIPTIONS_COLLECTION',
       'subscriptions',
     ),
+    cutoutsCollection: name(env, 'CUTOUTS_COLLECTION', 'cutouts'),
     keepCutouts: bool(env, 'KEEP_CUTOUTS', false),
     schemaSource: env.SCHEMA_SOURCE || undefined,
     filterCacheTtlMs: int(env, 'FILTER_CACHE_TTL_MS', 5000, 0, 3_600_000),

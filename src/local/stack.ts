@@ -259,7 +259,7 @@ async function wire(
           const pt = d.publishTime as {toDate?: () => Date} | null;
           opts.onStored?.({
             objectId: String(d.objectId),
-            sourceId: change.doc.id,
+            sourceId: String(d.sourceId),
             band: (d.band as string | null) ?? null,
             mag: (d.mag as number | null) ?? null,
             classtar: (d.classtar as number | null) ?? null,

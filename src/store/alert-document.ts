@@ -1,8 +1,10 @@
 /**
  * Pure: an {@link Alert} plus its Pub/Sub metadata → the Firestore document
- * stored at `{subscriptions}/{subscription}/{alerts}/{sourceId}`.
+ * stored at `{subscriptions}/{subscription}/{alerts}/{alertDocumentId(sourceId)}`
+ * (./layout.ts: a scattered id derived from the exact source id).
  *
- * Top-level, queryable fields: objectId, sourceId, survey, format,
+ * Top-level, queryable fields: objectId, sourceId (the exact decimal id),
+ * shard (./layout.ts `alertShard(objectId)`), survey, format,
  * schemaVersion, ra, dec, mag, magErr, band, jd, mjd, classtar, nPrevious,
  * publishTime, ingestTime (Timestamps), subscription, messageId, attributes.
  * `record` is the decoded record without its histories, converted by
@@ -41,6 +43,7 @@ import {
   toTimestamp,
 } from './firestore-value';
 import {Timestamp} from '@google-cloud/firestore';
+import {alertDocumentId, alertShard} from './layout';
 
 /** Firestore's maximum document size. */
 export const FIRESTORE_MAX_DOCUMENT_BYTES = 1_048_576;
@@ -83,8 +86,10 @@ export interface AlertDocumentOptions {
 
 export interface AlertDocument {
   subscription: string;
-  /** The document id: the exact source id. */
+  /** The exact decimal source id (also the `sourceId` field). */
   sourceId: string;
+  /** The document id: `alertDocumentId(sourceId)` (./layout.ts). */
+  documentId: string;
   /** Plain data for `DocumentReference.create()`. */
   data: Record<string, unknown>;
   /** Estimated stored size (Firestore's documented rules), for batching. */
@@ -97,21 +102,35 @@ const isCutoutKey = (key: string) => /^cutout/i.test(key);
 const HISTORY_KEYS: ReadonlySet<string> = new Set(HISTORY_FIELDS);
 const isHistoryKey = (key: string) => HISTORY_KEYS.has(key);
 
-/** Throws `invalid-name` / `invalid-alert` when an id cannot be a document id. */
-export function checkDocumentIds(subscription: string, sourceId: string): void {
+/** Throws `invalid-name` when a subscription name cannot be a document id. */
+export function checkSubscriptionName(subscription: string): void {
   if (!isValidDocumentId(subscription)) {
     throw new PermanentError(
       'invalid-name',
       `subscription "${subscription.slice(0, 200)}" cannot be a Firestore document id`,
     );
   }
-  if (!isValidDocumentId(sourceId)) {
+}
+
+/**
+ * Throws `invalid-name` / `invalid-alert` when the subscription or the
+ * alert's document id (made from the source id) cannot be a document id;
+ * returns the alert's document id.
+ */
+export function checkDocumentIds(
+  subscription: string,
+  sourceId: string,
+): string {
+  checkSubscriptionName(subscription);
+  const documentId = alertDocumentId(sourceId);
+  if (sourceId === '' || !isValidDocumentId(documentId)) {
     throw new PermanentError(
       'invalid-alert',
-      `source id "${sourceId.slice(0, 200)}" cannot be a Firestore document id`,
+      `source id "${sourceId.slice(0, 200)}" cannot be part of a Firestore document id`,
       {sourceId: sourceId.slice(0, 200)},
     );
   }
+  return documentId;
 }
 
 export function toAlertDocument(
@@ -121,7 +140,7 @@ export function toAlertDocument(
 ): AlertDocument {
   const {subscription} = meta;
   const sourceId = alert.sourceId;
-  checkDocumentIds(subscription, sourceId);
+  const documentId = checkDocumentIds(subscription, sourceId);
   const maxBytes = opts.maxBytes ?? DEFAULT_MAX_DOCUMENT_BYTES;
 
   // The record, converted field by field, its histories as JSON text
@@ -149,6 +168,7 @@ export function toAlertDocument(
   const data: Record<string, unknown> = {
     objectId: alert.objectId,
     sourceId,
+    shard: alertShard(alert.objectId),
     survey: alert.survey,
     format: alert.format,
     schemaVersion: alert.schemaVersion,
@@ -161,7 +181,7 @@ export function toAlertDocument(
     mjd: finite(alert.mjd),
     classtar: finite(alert.classtar),
     nPrevious: finite(alert.nPrevious),
-    publishTime: toTimestamp(meta.publishTime),
+    publishTime: toMicroseconds(toTimestamp(meta.publishTime)),
     ingestTime: Timestamp.fromDate(opts.now ?? new Date()),
     subscription,
     messageId: meta.messageId ?? null,
@@ -178,7 +198,7 @@ export function toAlertDocument(
     COLLECTION_ID_BOUND,
     subscription,
     COLLECTION_ID_BOUND,
-    sourceId,
+    documentId,
   ];
   const baseSize = () =>
     documentSize(path, {...data, record: {}, histories: {}, trimmed: []}) -
@@ -243,7 +263,24 @@ export function toAlertDocument(
       );
     }
   }
-  return {subscription, sourceId, data, sizeBytes: total(), trimmed};
+  return {
+    subscription,
+    sourceId,
+    documentId,
+    data,
+    sizeBytes: total(),
+    trimmed,
+  };
+}
+
+/**
+ * Truncated to the microsecond, as Firestore stores timestamps: the read
+ * side's cursors (./alert-query.ts) carry microseconds and must meet the
+ * stored value exactly, on the emulator too.
+ */
+function toMicroseconds(t: Timestamp | null): Timestamp | null {
+  if (t === null) return null;
+  return new Timestamp(t.seconds, t.nanoseconds - (t.nanoseconds % 1000));
 }
 
 function finite(n: number | null | undefined): number | null {

@@ -1,6 +1,7 @@
 /**
  * The Firestore alert store: idempotent creates at
- * `{subscriptionsCollection}/{subscription}/{alertsCollection}/{sourceId}`.
+ * `{subscriptionsCollection}/{subscription}/{alertsCollection}/{documentId}`
+ * with `documentId = alertDocumentId(sourceId)` (./layout.ts).
  * A redelivered alert is reported as 'duplicate' (ALREADY_EXISTS), never
  * written twice. Every other failure is a typed error (see
  * ./firestore-errors.ts); each call is bounded by `timeoutMs` so that an
@@ -93,10 +94,9 @@ export function createAlertStore(
       .collection(config.subscriptionsCollection)
       .doc(subscription)
       .collection(config.alertsCollection);
-  const alertRef = (subscription: string, sourceId: string) => {
-    checkDocumentIds(subscription, sourceId);
-    return alerts(subscription).doc(sourceId);
-  };
+  /** The alert's document: `alertDocumentId(sourceId)` (./layout.ts). */
+  const alertRef = (subscription: string, sourceId: string) =>
+    alerts(subscription).doc(checkDocumentIds(subscription, sourceId));
   const ids = (doc: AlertDocument) => ({
     subscription: doc.subscription,
     sourceId: doc.sourceId,

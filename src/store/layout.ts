@@ -32,6 +32,14 @@ export const ALERT_SHARDS = 8;
 export const CUTOUT_KINDS = ['science', 'template', 'difference'] as const;
 export type CutoutKind = (typeof CUTOUT_KINDS)[number];
 
+/**
+ * Where an alert's cutouts are stored (config CUTOUTS): `separate`, in a
+ * cutouts document beside the alert, written in the same commit (default);
+ * `inline`, in the alert document's record; `drop`, nowhere.
+ */
+export const CUTOUTS_STORAGE = ['separate', 'inline', 'drop'] as const;
+export type CutoutsStorage = (typeof CUTOUTS_STORAGE)[number];
+
 const HASH_HEX_DIGITS = 16;
 
 function sha256Hex(text: string): string {

@@ -21,6 +21,11 @@ import {
   toAlertDocument,
 } from '../../src/store/alert-document';
 import {createAlertStore, StoreManyMode} from '../../src/store/alert-store';
+import {
+  alertDocumentId,
+  alertShard,
+  sourceIdOfDocumentId,
+} from '../../src/store/layout';
 import {createQuarantineStore} from '../../src/store/quarantine-store';
 import {createSubscriptionStore} from '../../src/store/subscription-store';
 import type {MaybeFilter} from '../../src/filter/types';
@@ -56,11 +61,16 @@ describe('Firestore store (emulator)', () => {
     });
     assert.equal(await store.store(doc), 'stored');
     const snap = await db
-      .doc(`subscriptions/ztf-loop/alerts/${candid.toString()}`)
+      .doc(
+        `subscriptions/ztf-loop/alerts/${alertDocumentId(candid.toString())}`,
+      )
       .get();
     assert.ok(snap.exists);
-    assert.equal(snap.id, '18446744073709551557');
+    assert.equal(snap.id, doc.documentId);
+    assert.notEqual(snap.id, '18446744073709551557');
+    assert.equal(sourceIdOfDocumentId(snap.id), '18446744073709551557');
     assert.equal(snap.get('sourceId'), '18446744073709551557');
+    assert.equal(snap.get('shard'), alertShard('ZTF23abcdefg'));
     assert.equal(snap.get('record.candidate.candid'), '18446744073709551557');
     assert.equal(snap.get('record.candidate.pid'), '2481250115015');
     assert.equal(snap.get('record.candidate.sgscore1'), null);
@@ -141,7 +151,7 @@ describe('Firestore store (emulator)', () => {
       .orderBy('sourceId')
       .get();
     assert.deepEqual(
-      all.docs.map(d => [d.get('subscription'), d.id]),
+      all.docs.map(d => [d.get('subscription'), d.get('sourceId')]),
       [
         ['sub-a', '3000000000000000001'],
         ['sub-a', '3000000000000000002'],
