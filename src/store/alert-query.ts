@@ -29,7 +29,6 @@ import {
   Timestamp,
 } from '@google-cloud/firestore';
 
-import type {Config} from '../config';
 import {PermanentError} from '../errors';
 import {checkDocumentIds, checkSubscriptionName} from './alert-document';
 import {isValidDocumentId} from './firestore-value';
@@ -38,13 +37,11 @@ import {
   alertDocumentId,
   alertShard,
   sourceIdOfDocumentId,
+  StoreLayoutConfig,
 } from './layout';
 import {mergeShards, MergeOrder, MergeStart} from './shard-merge';
 
-export type StoreLayoutConfig = Pick<
-  Config,
-  'subscriptionsCollection' | 'alertsCollection' | 'cutoutsCollection'
->;
+export type {StoreLayoutConfig};
 
 // ------------------------------------------------------------------ cursors
 

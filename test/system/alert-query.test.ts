@@ -175,7 +175,7 @@ describe('alert-query: fan-out over shards and merge (emulator)', () => {
             messageId: String(i),
             publishTime: rfc3339(T0 + group * 1013n),
           },
-          {keepCutouts: false},
+          {cutouts: 'drop'},
         ),
       );
     }

@@ -208,7 +208,17 @@ describe('ingest function through the Pub/Sub and Firestore emulators', () => {
     assert.equal(typeof doc.ra, 'number');
     assert.equal(doc.tom.generic.id, one);
     assert.equal(String(doc.record.candid), one);
-    assert.equal(doc.cutouts, undefined, 'cutouts are dropped by default');
+    // CUTOUTS=separate (the default): the stamps in their own document.
+    assert.deepEqual(doc.cutouts, ['science', 'template', 'difference']);
+    assert.equal(doc.cutoutsStored, 'separate');
+    assert.equal(doc.record.cutoutScience, undefined);
+    const cutouts = await sub()
+      .collection('cutouts')
+      .doc(alertDocumentId(one))
+      .get();
+    assert.ok(Buffer.isBuffer(cutouts.get('science')));
+    assert.equal(cutouts.get('sourceId'), one);
+    assert.equal(doc.expireAt, null, 'kept forever without a retention');
 
     // Nothing loops: a few seconds later no message was handled again.
     const before = handled().length;

@@ -13,6 +13,7 @@ const doc = (sourceId: string, subscription = 'ztf-loop'): AlertDocument => ({
   documentId: alertDocumentId(sourceId),
   data: {sourceId},
   sizeBytes: 100,
+  cutouts: null,
   trimmed: [],
 });
 
