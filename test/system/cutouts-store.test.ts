@@ -25,9 +25,9 @@ import {
   generateLsstPacket,
   generateZtfPacket,
   writeLsstSchemaDir,
-} from '../../src/testing';
-import {useEmulators} from '../../src/testing/emulator-fixture';
-import {ztfAlert} from '../store-alert-fixture';
+} from '../helpers';
+import {useEmulators} from '../helpers/emulator-fixture';
+import {ztfAlert} from '../helpers/store-alert';
 
 const config = loadConfig({});
 const SUB = 'ztf-loop';

@@ -19,7 +19,7 @@ import {
 } from '../../../src/store/alert-document';
 import {extractCutouts} from '../../../src/store/cutouts';
 import {documentSize} from '../../../src/store/firestore-value';
-import {ztfAlert} from '../../store-alert-fixture';
+import {ztfAlert} from '../../helpers/store-alert';
 
 const META = {
   subscription: 'ztf-loop',
