@@ -1,7 +1,8 @@
 /**
  * Entry points registered with the functions framework:
  * - `ingest`: Pub/Sub push (or Pub/Sub CloudEvent) → decode → filter → Firestore;
- * - `manage`: the subscription management REST API.
+ * - `manage`: the subscription management REST API;
+ * - `explore`: the explorer pages and the read API (./explore.ts).
  * Dependencies are created once per instance: an ingest instance's as it
  * starts, manage's on first use.
  */
@@ -19,6 +20,8 @@ import {createFirestore, createIngestContext} from './context';
 import {tuneHeap} from './heap-tuning';
 import {createIngestHandler} from './ingest';
 import type {createManageHandler} from './manage';
+// Registers the `explore` function (its dependencies load on first use).
+import './explore';
 
 tuneHeap();
 
