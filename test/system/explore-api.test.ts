@@ -262,9 +262,7 @@ describe('read API over the emulator, with the real packets', () => {
     const one = await getJson(`/api/subscriptions/${SUB}/alerts?limit=500`);
     assert.equal((one.alerts as Json[]).length, ref.length);
     assert.equal(one.next, null);
-    const byId = new Map(
-      [...stored].map(([id, x]) => [id, x.publishTime]),
-    );
+    const byId = new Map([...stored].map(([id, x]) => [id, x.publishTime]));
     for (const a of one.alerts as Json[]) {
       assert.equal(
         a.publishTime,
