@@ -11,6 +11,7 @@ import {loadConfig} from '../config';
 import {createLogger} from '../log';
 import type {ExploreHandler} from '../explore/context';
 import {createFirestore} from './context';
+import {outsideDomain} from './outside-domain';
 
 let handler: ExploreHandler | undefined;
 
@@ -32,4 +33,5 @@ function getHandler(): ExploreHandler {
   return handler;
 }
 
-ff.http('explore', (req, res) => getHandler()(req, res));
+// Outside the framework's domain: the handler answers every failure itself.
+ff.http('explore', (req, res) => outsideDomain(() => getHandler()(req, res)));

@@ -18,6 +18,7 @@ import {loadConfig} from '../config';
 import {createLogger} from '../log';
 import {createFirestore, createIngestContext} from './context';
 import {tuneHeap} from './heap-tuning';
+import {outsideDomain} from './outside-domain';
 import {createIngestHandler} from './ingest';
 import type {createManageHandler} from './manage';
 // Registers the `explore` function (its dependencies load on first use).
@@ -63,21 +64,6 @@ function getIngest() {
     ingest = {handler, warm};
   }
   return ingest;
-}
-
-/**
- * The functions framework runs every request inside a Node `domain` (to
- * answer 500 when a callback-style function throws asynchronously). A domain
- * tags every async resource created while it is active (an async hook, a
- * property and a destroy hook per promise): with the Firestore client's
- * promise chains that was 5-10 % of the ingest function's CPU per alert
- * (bench:push D). The handler lets no error escape (every failure becomes an
- * answer, and a rejected promise is still caught by the framework), so it
- * runs outside the domain.
- */
-function outsideDomain<T>(run: () => T): T {
-  (process as {domain?: {exit(): void}}).domain?.exit();
-  return run();
 }
 
 ff.http('ingest', (req, res) =>
