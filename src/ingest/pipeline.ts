@@ -27,9 +27,11 @@ export interface DecoderPort {
   decode(bytes: Uint8Array): Promise<Alert[]> | Alert[];
 }
 
-/** A subscription's compiled filter. */
+/** A subscription's compiled filter (and, when stored, its retention). */
 export interface FilterPort {
   matches(alert: Alert, attributes: Record<string, string>): boolean;
+  /** Days its alerts are kept; null or absent: forever. */
+  readonly retentionDays?: number | null;
 }
 
 /** Gives the (cached) filter of a subscription; may throw TransientError. */
@@ -42,9 +44,11 @@ export interface StoreMeta {
   messageId?: string;
   publishTime?: string;
   attributes: Record<string, string>;
+  /** The subscription's retention (documents get `expireAt`); null: forever. */
+  retentionDays?: number | null;
 }
 
-/** Writes one alert idempotently (document id = source id). */
+/** Writes one alert idempotently (document id from the source id: src/store/layout.ts). */
 export interface AlertStorePort {
   store(alert: Alert, meta: StoreMeta): Promise<'stored' | 'duplicate'>;
 }
@@ -129,6 +133,7 @@ export function createIngestPipeline(deps: PipelineDeps) {
       messageId: msg.messageId,
       publishTime: msg.publishTime,
       attributes: msg.attributes,
+      retentionDays: filter.retentionDays ?? null,
     };
     // The ids are kept, not the decoded alert: nothing holds its record
     // (thousands of small objects for a ZTF alert with its histories) while
