@@ -1,0 +1,94 @@
+/** The parts every page shares: heading, breadcrumb, status and errors. */
+
+import {ApiError} from './api.js';
+import {Href, h, link, replace} from './dom.js';
+import {pages} from './routes.js';
+
+export function main(): HTMLElement {
+  return document.getElementById('main')!;
+}
+
+/** Sets the page heading and the document title; clears the page. */
+export function startPage(
+  heading: string,
+  title: string,
+  crumbs: Array<[string, Href]>,
+): void {
+  document.title = `${title} · Alert explorer`;
+  const crumb = document.getElementById('breadcrumb');
+  if (crumb) {
+    const items: Array<[string, Href | null]> = [
+      ['Alert explorer', pages.subscriptions()],
+      ...crumbs,
+      [heading, null],
+    ];
+    replace(
+      crumb,
+      ...items.map(([t, href], k) =>
+        h(
+          'li',
+          null,
+          href && k < items.length - 1
+            ? link(href, null, t)
+            : h('span', {attrs: {'aria-current': 'page'}}, t),
+        ),
+      ),
+    );
+  }
+  replace(main(), h('h1', null, heading));
+}
+
+/** The status line (role=status: read out politely). */
+export function status(textContent: string): HTMLElement {
+  let p = document.getElementById('page-status');
+  if (!p) {
+    p = h('p', {attrs: {id: 'page-status', role: 'status'}});
+    main().append(p);
+  }
+  p.textContent = textContent;
+  return p;
+}
+
+export function errorText(e: unknown): string {
+  if (e instanceof ApiError) {
+    const what =
+      e.status === 404
+        ? 'Not found'
+        : e.status === 400
+          ? 'Bad request'
+          : `Error ${e.status}`;
+    return `${what}: ${e.detail}`;
+  }
+  return `Error: ${e instanceof Error ? e.message : String(e)}`;
+}
+
+/** An error box (role=alert) with the API's words, as text. */
+export function errorBox(e: unknown): HTMLElement {
+  return h(
+    'div',
+    {class: 'error', attrs: {role: 'alert'}},
+    h('p', null, errorText(e)),
+  );
+}
+
+export function section(
+  heading: string,
+  id: string,
+  ...children: Array<Node | null>
+): HTMLElement {
+  const s = h(
+    'section',
+    {attrs: {'aria-labelledby': id}},
+    h('h2', {attrs: {id}}, heading),
+  );
+  for (const c of children) if (c) s.append(c);
+  return s;
+}
+
+/** A definition list of label → value (values are text or nodes). */
+export function facts(entries: Array<[string, Node | string]>): HTMLElement {
+  const dl = h('dl', {class: 'facts'});
+  for (const [k, v] of entries)
+    dl.append(h('div', null, h('dt', null, k), h('dd', null, v)));
+  return dl;
+}
