@@ -35,7 +35,11 @@ export function startPage(
       ),
     );
   }
-  replace(main(), h('h1', null, heading));
+  replace(
+    main(),
+    h('h1', null, heading),
+    h('p', {attrs: {id: 'page-status', role: 'status'}}),
+  );
 }
 
 /** The status line (role=status: read out politely). */

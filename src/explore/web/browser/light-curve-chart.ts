@@ -85,7 +85,7 @@ function ranges(lc: LightCurve): {x: [number, number]; y: [number, number]} {
   const xpad = Math.max(2, (x1 - x0) * 0.04);
   const y0 = Math.min(...ys);
   const y1 = Math.max(...ys);
-  const ypad = Math.max(0.25, (y1 - y0) * 0.08);
+  const ypad = Math.max(0.4, (y1 - y0) * 0.1);
   // Room below the limits for their arrows.
   const arrowRoom = lc.upperLimits.length ? ypad * 1.5 : 0;
   return {x: [x0 - xpad, x1 + xpad], y: [y0 - ypad, y1 + ypad + arrowRoom]};
@@ -148,7 +148,7 @@ export function mountLightCurve(
   const readout = h(
     'p',
     {class: 'chart-readout'},
-    'Point at a mark to read it.',
+    'Point at (or tap) a mark to read it.',
   );
   figure.append(
     chartBox,
@@ -206,7 +206,7 @@ export function mountLightCurve(
     const inX = (v: number) => v >= xmin && v <= xmax;
     const plotted: PlottedData = {detections: [], upperLimits: []};
     const seen: Screen[] = [];
-    const size = 5 * px;
+    const size = 5.5 * px;
     ctx.save();
     ctx.beginPath();
     ctx.rect(left, top, width, height);
@@ -342,6 +342,7 @@ export function mountLightCurve(
           scale: 'x',
           side: 0,
           label: 'days ago',
+          space: 55,
           grid: {show: false},
           values: (_u, splits) => splits.map(v => fixed(nowMjd - v, 0)),
         },
