@@ -15,7 +15,7 @@ import * as avro from 'avsc';
 import {createDecoder, TypeCache} from '../src/alert';
 import {buildType} from '../src/alert/avro-types';
 import {readOcfHeader, readVarint} from '../src/alert/avro-ocf';
-import {generateZtfPacket} from '../src/testing';
+import {generateZtfPacket} from '../src/local/generate';
 import {median} from './lib/push-tools';
 
 interface Packet {

@@ -4,7 +4,7 @@
  * relative to decoding the same alerts, measured in the same run.
  * Target: filtering costs under 5% of decoding.
  *
- * The alerts are generated (src/testing: ZTF 4.02-like packets of ~65 KB
+ * The alerts are generated (src/local/generate: ZTF 4.02-like packets of ~65 KB
  * with cutouts) and decoded with the project's decoder. Two filters are
  * timed: the realistic one (short-circuits like production does) and a
  * "full" one whose every leaf holds for every alert, so that every leaf is
@@ -17,7 +17,7 @@
 import {createDecoder} from '../src/alert';
 import type {Alert} from '../src/alert/model';
 import {compileFilter, validateFilter} from '../src/filter';
-import {generateZtfPacket} from '../src/testing';
+import {generateZtfPacket} from '../src/local/generate';
 
 const N = Number(process.env.BENCH_ALERTS ?? 400);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 1);

@@ -32,8 +32,8 @@ import {
   startFunctionServer,
 } from '../src/local/function-server';
 import {createSubscriptionStore} from '../src/store/subscription-store';
-import {generateZtfPacket} from '../src/testing';
-import {firestoreEmulatorSettings} from '../src/testing/emulator-fixture';
+import {generateZtfPacket} from '../src/local/generate';
+import {firestoreEmulatorSettings} from '../test/helpers/emulator-fixture';
 import {
   MiB,
   cpuMsOf,

@@ -63,8 +63,8 @@ import {createSubscriptionStore} from '../src/store/subscription-store';
 import {
   firestoreEmulatorSettings,
   pubsubForEmulator,
-} from '../src/testing/emulator-fixture';
-import {generateZtfPacket} from '../src/testing';
+} from '../test/helpers/emulator-fixture';
+import {generateZtfPacket} from '../src/local/generate';
 import {summarizeCpuProfile} from './lib/cpu-profile';
 import {
   MiB,

@@ -11,7 +11,7 @@ import {AddressInfo} from 'node:net';
 import {LOOPBACK} from '../../src/local/ports';
 import {groupMembers} from '../../src/local/process-group';
 
-export {MiB, rssOf} from '../../src/testing/process-memory';
+export {MiB, rssOf} from '../../test/helpers/process-memory';
 
 /** A push body as the Pub/Sub emulator sends it (both spellings of the ids). */
 export function pushEnvelope(

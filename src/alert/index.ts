@@ -22,5 +22,13 @@ export {TypeCache, sharedTypeCache} from './avro-types';
 export {parseLosslessJson} from './lite-json';
 export {alertSummary, toJsonSafe} from './serialize';
 export type {AlertSummary} from './serialize';
+export {lightCurve} from './light-curve';
+export type {
+  Detection,
+  DetectionOrigin,
+  Histories,
+  LightCurve,
+  UpperLimit,
+} from './light-curve';
 export {alertUrl, jdToIso, lighten, toGenericAlert, toTarget} from './tom';
 export type {GenericAlert, LightAlert, TomTarget} from './tom';

@@ -12,7 +12,7 @@ import type {Topic} from '@google-cloud/pubsub';
 
 import {createDecoder} from '../alert';
 import {errorMessage} from '../errors';
-import {generateZtfPacket} from '../testing';
+import {generateZtfPacket} from './generate';
 import {listFiles} from './list-files';
 
 export interface Packet {

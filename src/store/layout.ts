@@ -57,5 +57,7 @@ export function sourceIdOfDocumentId(id: string): string | null {
 
 /** The shard of an object id, in [0, ALERT_SHARDS). */
 export function alertShard(objectId: string): number {
-  return parseInt(sha256Hex(`shard:${objectId}`).slice(0, 8), 16) % ALERT_SHARDS;
+  return (
+    parseInt(sha256Hex(`shard:${objectId}`).slice(0, 8), 16) % ALERT_SHARDS
+  );
 }

@@ -6,7 +6,7 @@
  * token is refused with 401 / 403 before any work (nothing created, nothing
  * stored); a valid one is accepted. Hostile subscription names, topics and
  * filters sent with a valid token get 400 and create nothing in Pub/Sub or
- * Firestore. (test/manage-auth.test.ts checks the verifier itself and the
+ * Firestore. (test/unit/functions/manage-auth.test.ts checks the verifier itself and the
  * handler in process; this is the deployed shape.)
  */
 
@@ -21,14 +21,14 @@ import {
   FunctionServer,
   startFunctionServer,
 } from '../../src/local/function-server';
-import {generateZtfPacket} from '../../src/testing';
-import {useEmulators} from '../../src/testing/emulator-fixture';
+import {generateZtfPacket} from '../helpers';
+import {useEmulators} from '../helpers/emulator-fixture';
 import {
   errorCode,
   pushEnvelope,
   rawRequest,
   RawAnswer,
-} from '../../src/testing/http-request';
+} from '../helpers/http-request';
 import {
   CertsServer,
   idTokenClaims,
@@ -36,8 +36,8 @@ import {
   signIdToken,
   startCertsServer,
   testKeyPair,
-} from '../../src/testing/id-token';
-import {recordFigure} from '../../src/testing/stress-report';
+} from '../helpers/id-token';
+import {recordFigure} from '../helpers/stress-report';
 
 const PG = 'ardent-cycling-243415';
 const MANAGE_AUD = 'https://manage.example.run.app';

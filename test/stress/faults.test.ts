@@ -4,7 +4,7 @@
  * functions framework in its own process), then healed. After each: every
  * alert stored exactly once, nothing valid quarantined, nothing left
  * unacknowledged (checked for all scenarios at the end, past the ack
- * deadline: see src/testing/unacked.ts).
+ * deadline: see test/helpers/unacked.ts).
  *
  * - Firestore unreachable (a loopback proxy in front of the emulator) for
  *   10 s (30 s in `npm run stress`): refusing connections, then blackholing
@@ -39,26 +39,22 @@ import {
   Random,
   SchemaRegistry,
   startSchemaRegistry,
-} from '../../src/testing';
-import {useEmulators} from '../../src/testing/emulator-fixture';
+} from '../helpers';
+import {useEmulators} from '../helpers/emulator-fixture';
 import {
   createIngestLog,
   deliveryFigures,
   SubscriptionLog,
-} from '../../src/testing/ingest-log';
+} from '../helpers/ingest-log';
 import {
   createPushScenario,
   PITT_PROJECT,
   PushScenario,
-} from '../../src/testing/push-scenario';
-import {
-  recordFigure,
-  scaled,
-  StressFigure,
-} from '../../src/testing/stress-report';
-import {startTcpProxy, TcpProxy} from '../../src/testing/tcp-proxy';
-import {UnackedMessage, unackedAfterPush} from '../../src/testing/unacked';
-import {sleep, waitFor} from '../../src/testing/wait';
+} from '../helpers/push-scenario';
+import {recordFigure, scaled, StressFigure} from '../helpers/stress-report';
+import {startTcpProxy, TcpProxy} from '../helpers/tcp-proxy';
+import {UnackedMessage, unackedAfterPush} from '../helpers/unacked';
+import {sleep, waitFor} from '../helpers/wait';
 
 /** Alerts per scenario. */
 const M = scaled(300, 2_000);

@@ -1,5 +1,5 @@
 /**
- * Fuzzing: deterministic mutations (src/testing/mutate.ts) of real packets
+ * Fuzzing: deterministic mutations (test/helpers/mutate.ts) of real packets
  * (ALERT_SAMPLES_DIR: ZTF Avro OCF; LSST Confluent wire with
  * ALERT_SCHEMAS_DIR) and of generated ones (ZTF OCF null/deflate, LSST
  * Confluent, lite JSON), through the decoder in process: every mutation
@@ -30,12 +30,12 @@ import {
   generateZtfPacket,
   Random,
   writeMixedSchemaDir,
-} from '../../src/testing';
-import {ocfLayout} from '../../src/testing/avro-bytes';
-import {useEmulators} from '../../src/testing/emulator-fixture';
-import {pushEnvelope, rawRequest} from '../../src/testing/http-request';
-import {mutate, Mutation} from '../../src/testing/mutate';
-import {recordFigure, scaled} from '../../src/testing/stress-report';
+} from '../helpers';
+import {ocfLayout} from '../helpers/avro-bytes';
+import {useEmulators} from '../helpers/emulator-fixture';
+import {pushEnvelope, rawRequest} from '../helpers/http-request';
+import {mutate, Mutation} from '../helpers/mutate';
+import {recordFigure, scaled} from '../helpers/stress-report';
 
 const SAMPLES = process.env.ALERT_SAMPLES_DIR;
 const SCHEMAS = process.env.ALERT_SCHEMAS_DIR;

@@ -38,22 +38,22 @@ import {
   writeOcf,
   ztfLikeSchemaText,
   ztfLikeType,
-} from '../../src/testing';
-import type {SchemaRegistry} from '../../src/testing';
+} from '../helpers';
+import type {SchemaRegistry} from '../helpers';
 import {
   encodedOffsetOf,
   ocfLayout,
   replaceVarintAt,
   zigzagVarint,
-} from '../../src/testing/avro-bytes';
-import {useEmulators} from '../../src/testing/emulator-fixture';
+} from '../helpers/avro-bytes';
+import {useEmulators} from '../helpers/emulator-fixture';
 import {
   errorCode,
   pushEnvelope,
   rawRequest,
   RawAnswer,
-} from '../../src/testing/http-request';
-import {recordFigure, scaled} from '../../src/testing/stress-report';
+} from '../helpers/http-request';
+import {recordFigure, scaled} from '../helpers/stress-report';
 
 const SUB = 'hostile-main';
 /** Schema id of the generated LSST packets (does not collide with the real 7.0 .. 11.1). */

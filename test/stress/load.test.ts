@@ -29,21 +29,18 @@ import {
   generateLsstPacket,
   generateZtfPacket,
   writeLsstSchemaDir,
-} from '../../src/testing';
-import {useEmulators} from '../../src/testing/emulator-fixture';
-import {createIngestLog, deliveryFigures} from '../../src/testing/ingest-log';
+} from '../helpers';
+import {useEmulators} from '../helpers/emulator-fixture';
+import {createIngestLog, deliveryFigures} from '../helpers/ingest-log';
 import {
   DEFAULT_FUNCTIONS,
   INGEST_NODE_OPTIONS,
   memoryMiB,
 } from '../../src/deploy/config';
-import {groupRss, MiB, sampleRss} from '../../src/testing/process-memory';
-import {
-  createPushScenario,
-  PITT_PROJECT,
-} from '../../src/testing/push-scenario';
-import {recordFigure, scaled} from '../../src/testing/stress-report';
-import {sleep} from '../../src/testing/wait';
+import {groupRss, MiB, sampleRss} from '../helpers/process-memory';
+import {createPushScenario, PITT_PROJECT} from '../helpers/push-scenario';
+import {recordFigure, scaled} from '../helpers/stress-report';
+import {sleep} from '../helpers/wait';
 
 const N = scaled(2_000, 20_000);
 /** Published but not yet stored: enough to keep the push saturated, bounded so the emulator does not hold GBs. */

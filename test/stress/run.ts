@@ -8,7 +8,7 @@ import {spawnSync} from 'node:child_process';
 import {mkdirSync, readdirSync, readFileSync, rmSync} from 'node:fs';
 import * as path from 'node:path';
 
-import {reliabilityTable, StressFigure} from '../../src/testing/stress-report';
+import {reliabilityTable, StressFigure} from '../helpers/stress-report';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 const report = path.join(ROOT, '.local', 'stress-report.jsonl');

@@ -3,22 +3,16 @@
  * and the static assets under /static/ (./assets.ts). `serveWeb` answers
  * GET and HEAD of those paths and returns true; it returns false for
  * anything else (the router answers 404). The security headers (the strict
- * Content-Security-Policy) are set here too, so that a page is never sent
- * without them whoever calls this.
+ * Content-Security-Policy of ../security.ts) are set here too, so that a
+ * page is never sent without them whoever calls this.
  */
 
 import type {IncomingMessage, ServerResponse} from 'node:http';
 
+import {applySecurityHeaders} from '../security';
 import {findAsset} from './assets';
 import {matchPage, pageHtml} from './pages';
 
-/** The CSP of every explorer answer (script-src 'self': no inline script, no eval). */
-export const WEB_SECURITY_HEADERS: Readonly<Record<string, string>> = {
-  'Content-Security-Policy':
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; font-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
-  'X-Content-Type-Options': 'nosniff',
-  'Referrer-Policy': 'no-referrer',
-};
 
 function pathnameOf(req: IncomingMessage): string | null {
   try {
@@ -35,8 +29,7 @@ function send(
   headers: Record<string, string>,
   body: Buffer,
 ): void {
-  for (const [k, v] of Object.entries(WEB_SECURITY_HEADERS))
-    res.setHeader(k, v);
+  applySecurityHeaders(res);
   for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
   res.statusCode = status;
   res.setHeader('Content-Length', String(body.length));
