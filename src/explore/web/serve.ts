@@ -13,7 +13,6 @@ import {applySecurityHeaders} from '../security';
 import {findAsset} from './assets';
 import {matchPage, pageHtml} from './pages';
 
-
 function pathnameOf(req: IncomingMessage): string | null {
   try {
     return new URL(req.url ?? '/', 'http://explorer.invalid').pathname;

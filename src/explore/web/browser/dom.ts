@@ -3,8 +3,8 @@
  * constant tag names, text through textContent, attributes through
  * setAttribute with names written in this code (never from data) and
  * never an event-handler, style or URL attribute; links only through
- * `link()` with an `Href` made by ./routes.ts or ./brokers.ts. No
- * innerHTML anywhere: data is never parsed as markup.
+ * `link()` with an `Href` made by ./routes.ts or ./brokers.ts. Nothing
+ * here or in the pages parses a string as HTML: data never becomes markup.
  */
 
 /** A URL built by this code (the app's own routes or a known broker host). */
