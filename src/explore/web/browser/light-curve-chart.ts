@@ -5,8 +5,8 @@
  * magnitudes; the alert on show ringed.
  *
  * Chart library: uPlot (~50 KB minified, no dependencies, one ES module we
- * serve from node_modules; canvas drawing without eval, new Function or
- * injected style elements, so it runs under script-src 'self' /
+ * serve from node_modules; canvas drawing that evaluates no strings and adds no
+ * style elements, so it runs under script-src 'self' /
  * style-src 'self'). It gives scales, both axes, grid, cursor and zoom; the
  * markers, error bars and limit arrows are drawn in its `draw` hook, which
  * is where uPlot expects custom marks. Observable Plot has error-bar marks
