@@ -13,6 +13,7 @@ import * as avro from 'avsc';
 
 import {errorMessage, PermanentError, previewBytes} from '../errors';
 import {decodeValue, sharedTypeCache, TypeCache} from './avro-types';
+import {summaryReader} from './summary-reader';
 
 export const OCF_MAGIC = Buffer.from([0x4f, 0x62, 0x6a, 0x01]); // "Obj\x01"
 
@@ -167,6 +168,29 @@ export class OcfDecoder {
   ) {}
 
   decode(buf: Buffer): OcfDecodeResult {
+    const {type, metaEnd, codec} = this.header(buf);
+    return {type, records: readBlocks(buf, metaEnd, codec, type)};
+  }
+
+  /**
+   * The records without their histories and cutouts (./summary-reader.ts),
+   * or undefined when the writer schema has no summary reader.
+   */
+  decodeSummary(buf: Buffer): OcfDecodeResult | undefined {
+    const {type, metaEnd, codec} = this.header(buf);
+    const reader = summaryReader(type);
+    if (!reader) return undefined;
+    return {
+      type,
+      records: readBlocks(buf, metaEnd, codec, reader.type, reader.resolver),
+    };
+  }
+
+  private header(buf: Buffer): {
+    type: avro.Type;
+    metaEnd: number;
+    codec: OcfCodec;
+  } {
     let metaEnd = -1;
     let codec: OcfCodec = 'null';
     let type: avro.Type | undefined;
@@ -197,16 +221,20 @@ export class OcfDecoder {
       });
       if (hs.length > this.maxHeaders) hs.pop();
     }
-    return {type, records: readBlocks(buf, metaEnd, codec, type)};
+    return {type, metaEnd, codec};
   }
 }
 
-/** Reads all data blocks after the header; checks each sync marker. */
+/**
+ * Reads all data blocks after the header; checks each sync marker. With a
+ * `resolver`, `type` is the reader type it resolves the writer's data into.
+ */
 export function readBlocks(
   buf: Buffer,
   metaEnd: number,
   codec: OcfCodec,
   type: avro.Type,
+  resolver?: avro.Resolver,
 ): unknown[] {
   const sync = buf.subarray(metaEnd, metaEnd + 16);
   const records: unknown[] = [];
@@ -251,7 +279,7 @@ export function readBlocks(
     for (let i = 0; i < count; i++) {
       let r: {value: unknown; offset: number};
       try {
-        r = decodeValue(type, data, off, `${what} record ${i}`);
+        r = decodeValue(type, data, off, `${what} record ${i}`, resolver);
       } catch (e) {
         // The whole block is present (its sync marker was read): a record
         // that runs past its end is corrupt, not truncated.

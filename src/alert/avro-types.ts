@@ -156,6 +156,7 @@ interface Tap {
   readLong(): number;
   skipLong(): void;
   readString(): string;
+  skipString(): void;
 }
 
 interface InternalType {
@@ -166,6 +167,7 @@ interface InternalType {
   fields?: {type: InternalType}[];
   size?: number;
   _read(tap: Tap): unknown;
+  _skip(tap: Tap): void;
 }
 
 function canBeEmpty(t: InternalType, seen = new Set<InternalType>()): boolean {
@@ -225,6 +227,24 @@ class GuardedArrayType extends (avro.types.ArrayType as unknown as TypeCtor) {
     }
     return val ?? [];
   }
+
+  /** Skips (a field a reader schema leaves out) with the same guard. */
+  _skip(tap: Tap): void {
+    const items = this.itemsType!;
+    let zero = ZERO_SIZE.get(items);
+    if (zero === undefined) ZERO_SIZE.set(items, (zero = canBeEmpty(items)));
+    let n: number;
+    while ((n = tap.readLong())) {
+      if (n < 0) {
+        tap.pos += tap.readLong(); // a block with its size: jump over it
+        continue;
+      }
+      if (zero ? n > MAX_ZERO_SIZE_ITEMS : n > tap.buf.length - tap.pos) {
+        tooMany(n, tap, 'array block');
+      }
+      while (n--) items._skip(tap);
+    }
+  }
 }
 
 /** A map type whose reads refuse block counts that the remaining bytes cannot hold. */
@@ -246,6 +266,23 @@ class GuardedMapType extends (avro.types.MapType as unknown as TypeCtor) {
       }
     }
     return val;
+  }
+
+  /** Skips (a field a reader schema leaves out) with the same guard. */
+  _skip(tap: Tap): void {
+    const values = this.valuesType!;
+    let n: number;
+    while ((n = tap.readLong())) {
+      if (n < 0) {
+        tap.pos += tap.readLong();
+        continue;
+      }
+      if (n > tap.buf.length - tap.pos) tooMany(n, tap, 'map block');
+      while (n--) {
+        tap.skipString();
+        values._skip(tap);
+      }
+    }
   }
 }
 
@@ -320,7 +357,15 @@ export function buildType(schema: Json): avro.Type {
       {cause: e},
     );
   }
+  SCHEMAS.set(type, schema);
   return type;
+}
+
+const SCHEMAS = new WeakMap<avro.Type, Json>();
+
+/** The parsed schema a type was built from by {@link buildType}. */
+export function schemaOf(type: avro.Type): Json | undefined {
+  return SCHEMAS.get(type);
 }
 
 /** Parses schema JSON text and builds its type. Throws PermanentError `bad-schema`. */
@@ -390,10 +435,11 @@ export function decodeValue(
   buf: Buffer,
   pos: number,
   what: string,
+  resolver?: avro.Resolver,
 ): {value: unknown; offset: number} {
   let res: {value: unknown; offset: number};
   try {
-    res = type.decode(buf, pos);
+    res = type.decode(buf, pos, resolver);
   } catch (e) {
     if (e instanceof PermanentError) throw e;
     throw new PermanentError(

@@ -9,6 +9,7 @@ import * as avro from 'avsc';
 
 import {PermanentError, previewBytes} from '../errors';
 import {decodeValue, sharedTypeCache, TypeCache} from './avro-types';
+import {summaryReader} from './summary-reader';
 import {lsstVersionOfId, SchemaSource} from './schema-source';
 
 export const CONFLUENT_HEADER_LENGTH = 5;
@@ -66,10 +67,26 @@ export class ConfluentDecoder {
     return w;
   }
 
-  /** Decodes the record after the 5-byte header with a resolved writer type. */
-  decodeWith(w: WriterType, buf: Buffer): unknown {
+  /**
+   * Decodes the record after the 5-byte header with a resolved writer type;
+   * with `summary`, without its histories and cutouts (undefined when the
+   * writer schema has no summary reader: ./summary-reader.ts).
+   */
+  decodeWith(w: WriterType, buf: Buffer): unknown;
+  decodeWith(w: WriterType, buf: Buffer, summary: true): unknown | undefined;
+  decodeWith(w: WriterType, buf: Buffer, summary = false): unknown {
     const what = `Confluent wire record (schema id ${w.id})`;
-    const r = decodeValue(w.type, buf, CONFLUENT_HEADER_LENGTH, what);
+    const reader = summary ? summaryReader(w.type) : undefined;
+    if (summary && !reader) return undefined;
+    const r = reader
+      ? decodeValue(
+          reader.type,
+          buf,
+          CONFLUENT_HEADER_LENGTH,
+          what,
+          reader.resolver,
+        )
+      : decodeValue(w.type, buf, CONFLUENT_HEADER_LENGTH, what);
     if (r.offset !== buf.length) {
       throw new PermanentError(
         'bad-avro',

@@ -19,7 +19,7 @@ import {
   previewBytes,
 } from '../errors';
 import {sharedTypeCache, TypeCache} from './avro-types';
-import {OCF_MAGIC, OcfDecoder} from './avro-ocf';
+import {OCF_MAGIC, OcfDecodeResult, OcfDecoder} from './avro-ocf';
 import {ConfluentDecoder, readSchemaId} from './confluent-wire';
 import {decodeLiteJson} from './lite-json';
 import {Alert, PayloadFormat} from './model';
@@ -83,8 +83,22 @@ export interface Decoder {
    * AlertError only.
    */
   tryDecodeSync(bytes: Uint8Array): Alert[] | undefined;
+  /**
+   * The alerts a filter decides on: decoded without their histories and
+   * cutouts (`complete: false`; their `nPrevious`, `cutouts` and history
+   * fields are then not the alert's) where the writer schema allows
+   * (./summary-reader.ts), else in full (`complete: true`, as `decode`).
+   * Rejects with AlertError only.
+   */
+  decodeSummary(bytes: Uint8Array): Promise<SummaryDecode>;
   /** Where Confluent schemas come from (undefined: none configured). */
   readonly schemaSource: SchemaSource | undefined;
+}
+
+export interface SummaryDecode {
+  alerts: Alert[];
+  /** Whether the alerts are complete (then they need no second decode). */
+  complete: boolean;
 }
 
 function asBuffer(bytes: Uint8Array): Buffer {
@@ -118,8 +132,8 @@ export function createDecoder(options: DecoderOptions = {}): Decoder {
   const ocf = new OcfDecoder(types);
   const confluent = new ConfluentDecoder(source, types);
 
-  const decodeOcf = (buf: Buffer): Alert[] => {
-    const {type, records} = ocf.decode(buf);
+  const decodeOcf = (buf: Buffer): Alert[] => normalizeOcf(ocf.decode(buf));
+  const normalizeOcf = ({type, records}: OcfDecodeResult): Alert[] => {
     const version = lsstVersionOfTypeName(type.name);
     const out = new Array<Alert>(records.length);
     for (let i = 0; i < records.length; i++) {
@@ -143,25 +157,54 @@ export function createDecoder(options: DecoderOptions = {}): Decoder {
     }
   };
 
+  const summarySync = (bytes: Uint8Array): Alert[] | undefined => {
+    let format: PayloadFormat | undefined;
+    try {
+      format = detectFormat(bytes);
+      const buf = asBuffer(bytes);
+      if (format === 'avro-ocf') {
+        const result = ocf.decodeSummary(buf);
+        return result && normalizeOcf(result);
+      }
+      if (format === 'json') return undefined;
+      const w = confluent.cached(readSchemaId(buf));
+      const record = w && confluent.decodeWith(w, buf, true);
+      return w && record !== undefined
+        ? [normalizeRecord(record, format, w.version)]
+        : undefined;
+    } catch (e) {
+      throw typed(e, format);
+    }
+  };
+
+  const decode = async (bytes: Uint8Array): Promise<Alert[]> => {
+    const done = trySync(bytes);
+    if (done) return done;
+    try {
+      const buf = asBuffer(bytes);
+      const w = await confluent.resolve(readSchemaId(buf));
+      return [
+        normalizeRecord(
+          confluent.decodeWith(w, buf),
+          'confluent-wire',
+          w.version,
+        ),
+      ];
+    } catch (e) {
+      throw typed(e, 'confluent-wire');
+    }
+  };
+
   return {
     schemaSource: source,
     tryDecodeSync: trySync,
-    async decode(bytes: Uint8Array): Promise<Alert[]> {
-      const done = trySync(bytes);
-      if (done) return done;
-      try {
-        const buf = asBuffer(bytes);
-        const w = await confluent.resolve(readSchemaId(buf));
-        return [
-          normalizeRecord(
-            confluent.decodeWith(w, buf),
-            'confluent-wire',
-            w.version,
-          ),
-        ];
-      } catch (e) {
-        throw typed(e, 'confluent-wire');
-      }
+    decode,
+    async decodeSummary(bytes: Uint8Array): Promise<SummaryDecode> {
+      const alerts = summarySync(bytes);
+      if (alerts) return {alerts, complete: false};
+      // JSON, a writer schema with no summary reader, or a Confluent schema
+      // id not fetched yet: decoded in full (which fetches it).
+      return {alerts: await decode(bytes), complete: true};
     },
   };
 }

@@ -23,6 +23,7 @@ export interface StartOptions {
   rate: string;
   filter?: string;
   passAll?: boolean;
+  generatedOnly?: boolean;
   loop: boolean;
   summaryEvery: string;
 }
@@ -34,14 +35,18 @@ the functions framework together with the manage function, creates the push
 subscription ztf-loop through it (PUT /subscriptions/ztf-loop) with a stored
 filter (default, in tom_pittgoogle's form: classtar_gt_lt=gt,
 classtar_threshold=0.5, i.e. classtar >= 0.5), and replays packets at about one
-a second, like ztf-loop: the files given with --samples, or generated real-size
-ZTF packets. Prints one line per stored alert and a running summary; Ctrl-C
-stops everything (no emulator or Java process is left behind).
+a second, like ztf-loop: by default the real alert packets shipped in samples/
+first (ZTF to ztf-loop; LSST to projects/pitt-alert-broker/topics/lsst-alerts,
+whose subscription lsst-alerts stores every alert), then generated real-size
+ZTF packets; --generated-only replays the generated ones alone, --samples the
+files given alone. Prints one line per stored alert and a running summary;
+Ctrl-C stops everything (no emulator or Java process is left behind).
 
 Needs the Google Cloud CLI with both emulators and Java 17 (see the README).
 
 Examples:
   $ npm start
+  $ npm start -- --generated-only
   $ npm start -- --samples ../shared/samples/ztf
   $ npx pittgoogle start --pass-all --rate 5 --generate 100`;
 
@@ -56,6 +61,9 @@ export async function runStart(opts: StartOptions, io: CliIo): Promise<number> {
   const rate = num(opts.rate, 'rate', 0.01);
   const generate = num(opts.generate, 'generate', 1);
   const every = num(opts.summaryEvery, 'summary-every', 1);
+  if (opts.generatedOnly && opts.samples?.length) {
+    throw new Error('--generated-only and --samples exclude each other');
+  }
   let filter: MaybeFilter | undefined;
   let filterText = `classtar_gt_lt=${DEFAULT_PYTHON_FILTER.classtar_gt_lt}, classtar_threshold=${DEFAULT_PYTHON_FILTER.classtar_threshold} (tom_pittgoogle form)`;
   if (opts.passAll) {
@@ -91,6 +99,7 @@ export async function runStart(opts: StartOptions, io: CliIo): Promise<number> {
   try {
     stack = await startLocalStack({
       samples: opts.samples,
+      generatedOnly: opts.generatedOnly,
       generate,
       rate,
       filter,
@@ -119,7 +128,13 @@ export async function runStart(opts: StartOptions, io: CliIo): Promise<number> {
     `  topic               ${s.topic}`,
     `  subscription        ${s.subscription} in project ${s.projectId}: ${s.touchMessage}`,
     `  filter              ${filterText} → ${JSON.stringify(s.filter)}`,
-    `  replay              ${opts.samples?.length ? opts.samples.join(', ') : `${generate} generated ZTF packets`} at ${rate}/s${opts.loop ? ', looping' : ''}`,
+    ...(s.lsst
+      ? [
+          `  subscription        ${s.lsst.subscription} in project ${s.projectId}: ${s.lsst.touchMessage}`,
+          '  filter              none: every alert passes',
+        ]
+      : []),
+    `  replay              ${s.replayDescription} at ${rate}/s${opts.loop ? ', looping' : ''}`,
     'Query the stored alerts from another terminal:',
     `  npx pittgoogle query --firestore-host ${s.firestoreHost} --project ${s.projectId} --subscription ${s.subscription}`,
     `  curl -s ${s.manageUrl}subscriptions/${s.subscription}     # the subscription, its filter and counts`,
@@ -157,7 +172,11 @@ export const registerStartCommand: RegisterCommand = (
     )
     .option(
       '--samples <path...>',
-      'alert files or directories to replay (default: generated packets)',
+      'alert files or directories to replay (default: samples/, then generated packets)',
+    )
+    .option(
+      '--generated-only',
+      'replay generated packets only, not the real samples',
     )
     .option(
       '--generate <n>',

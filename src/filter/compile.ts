@@ -13,6 +13,7 @@
  */
 
 import type {Alert} from '../alert/model';
+import {SUMMARY_SKIPPED_FIELDS} from '../alert/summary-reader';
 import {PermanentError} from '../errors';
 import {FieldRef, NORMALIZED_FIELDS, readPath, resolveField} from './fields';
 import {
@@ -36,6 +37,12 @@ export interface CompiledFilter {
   readonly filter: MaybeFilter;
   /** Whether some leaf reads `attributes.*`. */
   readonly readsAttributes: boolean;
+  /**
+   * Whether some leaf reads what a summary decode leaves out (histories,
+   * cutouts, `nPrevious`: ../alert/summary-reader.ts); when not, the filter
+   * decides on a summary alert exactly as on the full one.
+   */
+  readonly readsFullRecord: boolean;
   /** The decision for one alert and its message attributes. */
   matches(alert: Alert, attributes?: Attributes): boolean;
 }
@@ -241,10 +248,22 @@ export function resolved(leaf: Leaf): FieldRef {
   return ref;
 }
 
-function compileNode(f: Filter, flags: {attributes: boolean}): Predicate {
+interface Flags {
+  attributes: boolean;
+  fullRecord: boolean;
+}
+
+/** Whether a field is one that a summary decode does not hold. */
+function needsFullRecord(ref: FieldRef): boolean {
+  if (ref.type === 'normalized') return ref.name === 'nPrevious';
+  return ref.type === 'raw' && SUMMARY_SKIPPED_FIELDS.has(ref.path[0]);
+}
+
+function compileNode(f: Filter, flags: Flags): Predicate {
   if (isLeaf(f)) {
     const ref = resolved(f);
     if (ref.type === 'attribute') flags.attributes = true;
+    if (needsFullRecord(ref)) flags.fullRecord = true;
     const get = getterFor(ref);
     const test = leafTest(f, ref);
     return (a, at) => test(get(a, at));
@@ -280,9 +299,19 @@ function compileNode(f: Filter, flags: {attributes: boolean}): Predicate {
  */
 export function compileFilter(filter: MaybeFilter): CompiledFilter {
   if (filter === null) {
-    return {filter, readsAttributes: false, matches: () => true};
+    return {
+      filter,
+      readsAttributes: false,
+      readsFullRecord: false,
+      matches: () => true,
+    };
   }
-  const flags = {attributes: false};
+  const flags: Flags = {attributes: false, fullRecord: false};
   const matches = compileNode(filter, flags);
-  return {filter, readsAttributes: flags.attributes, matches};
+  return {
+    filter,
+    readsAttributes: flags.attributes,
+    readsFullRecord: flags.fullRecord,
+    matches,
+  };
 }

@@ -25,11 +25,27 @@ export type MessageOutcome = AlertOutcome | 'quarantined';
 /** Decodes a payload into alerts (a container may hold several). */
 export interface DecoderPort {
   decode(bytes: Uint8Array): Promise<Alert[]> | Alert[];
+  /**
+   * The alerts without their histories and cutouts where the format allows
+   * (`complete: false`), else in full (../alert/decode.ts). Optional: without
+   * it every message is decoded in full before the filter decides.
+   */
+  decodeSummary?(
+    bytes: Uint8Array,
+  ): Promise<{alerts: Alert[]; complete: boolean}>;
 }
 
 /** A subscription's compiled filter. */
 export interface FilterPort {
   matches(alert: Alert, attributes: Record<string, string>): boolean;
+  /**
+   * False when the filter reads nothing a summary decode leaves out, so it
+   * may decide before the full decode (../filter/compile.ts). Absent: it
+   * decides on full alerts.
+   */
+  readonly readsFullRecord?: boolean;
+  /** The stored filter; null lets every alert pass. */
+  readonly filter?: unknown;
 }
 
 /** Gives the (cached) filter of a subscription; may throw TransientError. */
@@ -118,12 +134,48 @@ export function createIngestPipeline(deps: PipelineDeps) {
     return {outcome: 'quarantined', alerts: [], reason: error.code};
   }
 
+  /**
+   * The message's alerts and which of them pass. A filter that may decide
+   * on a summary (and is not the pass-everything filter) does: a rejected
+   * alert's histories and cutouts are skipped, never built, and a passing
+   * one is decoded in full once. The filter is loaded first so that the
+   * decode can be chosen by it.
+   */
+  async function decideAlerts(
+    msg: PushedMessage,
+    filter: FilterPort,
+  ): Promise<{alerts: Alert[]; passes: boolean[]}> {
+    const {decoder} = deps;
+    const attributes = msg.attributes;
+    if (
+      !decoder.decodeSummary ||
+      filter.readsFullRecord !== false ||
+      filter.filter === null
+    ) {
+      const alerts = await decoder.decode(msg.data);
+      return {alerts, passes: alerts.map(a => filter.matches(a, attributes))};
+    }
+    const summary = await decoder.decodeSummary(msg.data);
+    const passes = summary.alerts.map(a => filter.matches(a, attributes));
+    if (summary.complete || !passes.includes(true)) {
+      return {alerts: summary.alerts, passes};
+    }
+    const alerts = await decoder.decode(msg.data);
+    if (alerts.length !== passes.length) {
+      throw new PermanentError(
+        'bad-avro',
+        `the summary decode found ${passes.length} alerts, the full one ${alerts.length}`,
+      );
+    }
+    return {alerts, passes};
+  }
+
   async function decodeFilterStore(msg: PushedMessage): Promise<MessageResult> {
     if (msg.data.length === 0) {
       throw new PermanentError('empty-payload', 'message has no data');
     }
-    const alerts = await deps.decoder.decode(msg.data);
     const filter = await deps.filters.filterFor(msg.subscription);
+    const {alerts, passes} = await decideAlerts(msg, filter);
     const meta: StoreMeta = {
       subscription: msg.subscription,
       messageId: msg.messageId,
@@ -134,9 +186,9 @@ export function createIngestPipeline(deps: PipelineDeps) {
     // (thousands of small objects for a ZTF alert with its histories) while
     // the write is in flight, so it dies young (bench:push, GC).
     const outcomes = await Promise.all(
-      alerts.map(alert => {
+      alerts.map((alert, i) => {
         const {objectId, sourceId} = alert;
-        const stored = filter.matches(alert, msg.attributes)
+        const stored = passes[i]
           ? deps.alerts.store(alert, meta)
           : ('filtered' as const);
         return Promise.resolve(stored).then(outcome => ({

@@ -11,6 +11,7 @@ import {readFile} from 'node:fs/promises';
 import type {Topic} from '@google-cloud/pubsub';
 
 import {createDecoder} from '../alert';
+import type {Survey} from '../alert';
 import {errorMessage} from '../errors';
 import {generateZtfPacket} from './generate';
 import {listFiles} from './list-files';
@@ -20,6 +21,8 @@ export interface Packet {
   attributes: Record<string, string>;
   /** Where it came from (file path or 'generated:SEED'). */
   origin: string;
+  /** The survey of its first alert; undefined when it does not decode. */
+  survey?: Survey;
 }
 
 function kafkaAttributes(offset: number): Record<string, string> {
@@ -48,18 +51,20 @@ export async function packetsFromPaths(
     for (const file of await listFiles(p)) {
       const data = await readFile(file);
       const attributes: Record<string, string> = {};
+      let survey: Survey | undefined;
       try {
         const [first] = await decoder.decode(data);
         if (first) {
           attributes.objectId = first.objectId;
           attributes.candid = first.sourceId;
+          survey = first.survey;
         }
       } catch (e) {
         opts.onWarning?.(
           `${file}: does not decode (${errorMessage(e)}); published as is`,
         );
       }
-      packets.push({data, attributes, origin: file});
+      packets.push({data, attributes, origin: file, survey});
     }
   }
   return packets;
@@ -78,6 +83,7 @@ export function generatedPackets(count: number, seed = 1): Packet[] {
         candid: p.expected[0].sourceId,
       },
       origin: `generated:${s}`,
+      survey: 'ztf',
     });
   }
   return out;

@@ -4,11 +4,20 @@
  * the ingest and management functions served by the real functions
  * framework, a push subscription with a stored default filter created
  * through the management API (PUT /subscriptions/ztf-loop), and a replay of real-size
- * packets at about one a second, like `ztf-loop`. Stored alerts are watched
+ * packets at about one a second, like `ztf-loop`: the real packets shipped in
+ * samples/ first, then generated ones (src/local/replay-plan.ts). Real LSST
+ * packets go to `projects/pitt-alert-broker/topics/lsst-alerts`, with a push
+ * subscription `lsst-alerts` that stores every alert (the ingest function
+ * reads their writer schemas from samples/schemas/lsst). Stored alerts are watched
  * with a Firestore listener; the function's JSON log lines give the running
  * outcome counts. `stop()` ends everything: the replay, the function's
  * process group and the emulators' (no Java process left behind).
  */
+
+import * as path from 'node:path';
+
+import type {Firestore} from '@google-cloud/firestore';
+import type {PubSub, Topic} from '@google-cloud/pubsub';
 
 import {errorMessage, PermanentError, TransientError} from '../errors';
 import {fromPythonForm, MaybeFilter, validateFilter} from '../filter';
@@ -16,11 +25,15 @@ import {firestoreClient, pubsubClient} from './clients';
 import {RunningEmulators, startEmulators} from './emulators';
 import {FunctionServer, startFunctionServer} from './function-server';
 import {findFreePort, LOOPBACK} from './ports';
-import {generatedPackets, Packet, packetsFromPaths, replay} from './replay';
+import {Packet, replay} from './replay';
+import {planReplay, ReplayPlan} from './replay-plan';
+import {schemasDir} from './samples';
 
 export const STACK_PROJECT = 'local-project';
 export const PITTGOOGLE_PROJECT = 'ardent-cycling-243415';
 export const LOOP_NAME = 'ztf-loop';
+export const LSST_PROJECT = 'pitt-alert-broker';
+export const LSST_NAME = 'lsst-alerts';
 
 /** tom_pittgoogle's form: classtar >= 0.5 (point-like sources); null classtar fails. */
 export const DEFAULT_PYTHON_FILTER = {
@@ -29,6 +42,7 @@ export const DEFAULT_PYTHON_FILTER = {
 } as const;
 
 export interface StoredAlertEvent {
+  subscription: string;
   objectId: string;
   sourceId: string;
   band: string | null;
@@ -47,10 +61,12 @@ export interface StackCounts {
 }
 
 export interface StackOptions {
-  /** Directory (or files) of packets to replay; default: generated ZTF-like packets. */
+  /** Directory (or files) of packets to replay; default: samples/, then generated packets. */
   samples?: string[];
   /** Generated packets when no samples are given. Default 20. */
   generate?: number;
+  /** Replay generated packets only (not the real samples). */
+  generatedOnly?: boolean;
   /** Messages per second. Default 1 (like ztf-loop). */
   rate?: number;
   /** Stored filter of the subscription (validated). Default: classtar >= 0.5. */
@@ -73,6 +89,10 @@ export interface LocalStack {
   manageUrl: string;
   /** What the management function answered to the touch of the subscription. */
   touchMessage: string;
+  /** The LSST topic and subscription, when there are LSST packets to replay. */
+  lsst: {topic: string; subscription: string; touchMessage: string} | null;
+  /** What is replayed, in words. */
+  replayDescription: string;
   /** Process groups (emulators, functions), for checks that nothing is left. */
   pids: {pubsub: number; firestore: number; ingest: number; manage: number};
   counts(): StackCounts;
@@ -131,19 +151,23 @@ export async function startLocalStack(
     opts.filter === undefined
       ? fromPythonForm(DEFAULT_PYTHON_FILTER)
       : validateFilter(opts.filter);
-  const packetsP: Promise<Packet[]> = opts.samples?.length
-    ? packetsFromPaths(opts.samples, {onWarning: opts.onWarning})
-    : Promise.resolve(generatedPackets(opts.generate ?? 20));
-  const [emulators, packets] = await Promise.all([
+  const planP = planReplay({
+    samples: opts.samples,
+    generate: opts.generate,
+    generatedOnly: opts.generatedOnly,
+    schemaSource: path.join(schemasDir(), 'lsst'),
+    onWarning: opts.onWarning,
+  });
+  const [emulators, plan] = await Promise.all([
     startEmulators({pubsub: true, firestore: true}),
-    packetsP.catch(e => {
+    planP.catch(e => {
       throw new PermanentError(
         'bad-request',
         `cannot read the samples: ${errorMessage(e)}`,
       );
     }),
   ]);
-  if (!packets.length) {
+  if (!plan.ztf.length && !plan.lsst.length) {
     await emulators.stop();
     throw new PermanentError(
       'bad-request',
@@ -157,7 +181,7 @@ export async function startLocalStack(
     }
   };
   try {
-    return await wire(emulators, packets, filter, opts, cleanups, stopAll);
+    return await wire(emulators, plan, filter, opts, cleanups, stopAll);
   } catch (e) {
     await stopAll();
     throw e;
@@ -166,7 +190,7 @@ export async function startLocalStack(
 
 async function wire(
   emulators: RunningEmulators,
-  packets: Packet[],
+  plan: ReplayPlan,
   filter: MaybeFilter,
   opts: StackOptions,
   cleanups: Array<() => Promise<unknown>>,
@@ -204,6 +228,7 @@ async function wire(
     PITTGOOGLE_PROJECT,
     LOG_LEVEL: 'INFO',
     FILTER_CACHE_TTL_MS: '2000',
+    SCHEMA_SOURCE: path.join(schemasDir(), 'lsst'),
   };
   const ingestPort = await findFreePort();
   const functionUrl = `http://${LOOPBACK}:${ingestPort}/`;
@@ -238,49 +263,50 @@ async function wire(
     Promise.allSettled([pubsub.close(), firestore.terminate()]),
   );
   const topicName = `projects/${PITTGOOGLE_PROJECT}/topics/${LOOP_NAME}`;
-  const topic = pubsub.topic(topicName);
-  const [topicExists] = await topic.exists();
-  if (!topicExists) await topic.create();
+  const topic = await ensureTopic(pubsub, topicName);
   const touchMessage = await createLoopSubscription({
     manageUrl,
     name: LOOP_NAME,
     body: opts.filter === undefined ? {...DEFAULT_PYTHON_FILTER} : {filter},
   });
+  let lsst: LocalStack['lsst'] = null;
+  if (plan.lsst.length) {
+    const lsstTopic = `projects/${LSST_PROJECT}/topics/${LSST_NAME}`;
+    await ensureTopic(pubsub, lsstTopic);
+    lsst = {
+      topic: lsstTopic,
+      subscription: LSST_NAME,
+      touchMessage: await createLoopSubscription({
+        manageUrl,
+        name: LSST_NAME,
+        body: {topic: lsstTopic, filter: null},
+      }),
+    };
+  }
 
-  const unsubscribe = firestore
-    .collection('subscriptions')
-    .doc(LOOP_NAME)
-    .collection('alerts')
-    .onSnapshot(
-      snap => {
-        for (const change of snap.docChanges()) {
-          if (change.type !== 'added') continue;
-          const d = change.doc.data();
-          const pt = d.publishTime as {toDate?: () => Date} | null;
-          opts.onStored?.({
-            objectId: String(d.objectId),
-            sourceId: change.doc.id,
-            band: (d.band as string | null) ?? null,
-            mag: (d.mag as number | null) ?? null,
-            classtar: (d.classtar as number | null) ?? null,
-            publishTime: pt?.toDate ? pt.toDate().toISOString() : null,
-          });
-        }
-      },
-      e => opts.onWarning?.(`alert listener: ${errorMessage(e)}`),
-    );
-  cleanups.push(async () => unsubscribe());
+  for (const sub of lsst ? [LOOP_NAME, LSST_NAME] : [LOOP_NAME]) {
+    const unsubscribe = watchStored(firestore, sub, opts);
+    cleanups.push(async () => unsubscribe());
+  }
 
   const ac = new AbortController();
-  const replayDone = replay(topic, packets, {
-    rate: opts.rate ?? 1,
-    loop: opts.loop ?? true,
-    signal: ac.signal,
-    onPublished: () => counts.published++,
-  }).catch(e => {
-    opts.onWarning?.(`publishing stopped: ${errorMessage(e)}`);
-    return counts.published;
-  });
+  const publish = (t: Topic, packets: Packet[], loop: boolean) =>
+    replay(t, packets, {
+      rate: opts.rate ?? 1,
+      loop,
+      signal: ac.signal,
+      onPublished: () => counts.published++,
+    });
+  const replayDone = Promise.all([
+    publish(topic, plan.ztf, opts.loop ?? true),
+    // Real LSST packets once (they share one diaSourceId: one is stored).
+    lsst ? publish(pubsub.topic(lsst.topic), plan.lsst, false) : 0,
+  ])
+    .then(([a, b]) => a + b)
+    .catch(e => {
+      opts.onWarning?.(`publishing stopped: ${errorMessage(e)}`);
+      return counts.published;
+    });
   cleanups.push(async () => {
     ac.abort();
     await replayDone;
@@ -296,6 +322,8 @@ async function wire(
     filter,
     manageUrl,
     touchMessage,
+    lsst,
+    replayDescription: plan.description,
     pids: {
       pubsub: emulators.pubsub!.pid,
       firestore: emulators.firestore!.pid,
@@ -306,4 +334,45 @@ async function wire(
     replayDone,
     stop: stopAll,
   };
+}
+
+async function ensureTopic(pubsub: PubSub, name: string): Promise<Topic> {
+  const topic = pubsub.topic(name);
+  const [exists] = await topic.exists();
+  if (!exists) await topic.create();
+  return topic;
+}
+
+/** Reports each alert stored under `subscription` (a Firestore listener). */
+function watchStored(
+  firestore: Firestore,
+  subscription: string,
+  opts: StackOptions,
+): () => void {
+  return firestore
+    .collection('subscriptions')
+    .doc(subscription)
+    .collection('alerts')
+    .onSnapshot(
+      snap => {
+        for (const change of snap.docChanges()) {
+          if (change.type !== 'added') continue;
+          const d = change.doc.data();
+          const pt = d.publishTime as {toDate?: () => Date} | null;
+          opts.onStored?.({
+            subscription,
+            objectId: String(d.objectId),
+            sourceId: String(d.sourceId ?? change.doc.id),
+            band: (d.band as string | null) ?? null,
+            mag: (d.mag as number | null) ?? null,
+            classtar: (d.classtar as number | null) ?? null,
+            publishTime: pt?.toDate ? pt.toDate().toISOString() : null,
+          });
+        }
+      },
+      e =>
+        opts.onWarning?.(
+          `alert listener (${subscription}): ${errorMessage(e)}`,
+        ),
+    );
 }

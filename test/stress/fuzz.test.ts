@@ -1,7 +1,7 @@
 /**
  * Fuzzing: deterministic mutations (test/helpers/mutate.ts) of real packets
- * (ALERT_SAMPLES_DIR: ZTF Avro OCF; LSST Confluent wire with
- * ALERT_SCHEMAS_DIR) and of generated ones (ZTF OCF null/deflate, LSST
+ * (samples/ or ALERT_SAMPLES_DIR: ZTF Avro OCF; LSST Confluent wire with
+ * the schemas of samples/schemas or ALERT_SCHEMAS_DIR) and of generated ones (ZTF OCF null/deflate, LSST
  * Confluent, lite JSON), through the decoder in process: every mutation
  * decodes or fails with a typed PermanentError / TransientError carrying a
  * reason code; the slowest decode and the peak memory are recorded (no timed
@@ -35,10 +35,12 @@ import {ocfLayout} from '../helpers/avro-bytes';
 import {useEmulators} from '../helpers/emulator-fixture';
 import {pushEnvelope, rawRequest} from '../helpers/http-request';
 import {mutate, Mutation} from '../helpers/mutate';
+import {samplesDir, schemasDir} from '../../src/local/samples';
 import {recordFigure, scaled} from '../helpers/stress-report';
 
-const SAMPLES = process.env.ALERT_SAMPLES_DIR;
-const SCHEMAS = process.env.ALERT_SCHEMAS_DIR;
+// The shipped samples/ unless ALERT_SAMPLES_DIR / ALERT_SCHEMAS_DIR say otherwise.
+const SAMPLES: string | undefined = samplesDir();
+const SCHEMAS: string | undefined = schemasDir();
 const NO_SAMPLES =
   'ALERT_SAMPLES_DIR / ALERT_SCHEMAS_DIR not set: the real packets were not fuzzed';
 const GEN_ID = 9901;

@@ -53,13 +53,15 @@ import {
   rawRequest,
   RawAnswer,
 } from '../helpers/http-request';
+import {samplesDir, schemasDir} from '../../src/local/samples';
 import {recordFigure, scaled} from '../helpers/stress-report';
 
 const SUB = 'hostile-main';
 /** Schema id of the generated LSST packets (does not collide with the real 7.0 .. 11.1). */
 const GEN_ID = 9901;
-const SAMPLES = process.env.ALERT_SAMPLES_DIR;
-const SCHEMAS = process.env.ALERT_SCHEMAS_DIR;
+// The shipped samples/ unless ALERT_SAMPLES_DIR / ALERT_SCHEMAS_DIR say otherwise.
+const SAMPLES: string | undefined = samplesDir();
+const SCHEMAS: string | undefined = schemasDir();
 const NO_SAMPLES =
   'ALERT_SAMPLES_DIR / ALERT_SCHEMAS_DIR not set: the real-packet cases did not run';
 

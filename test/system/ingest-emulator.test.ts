@@ -29,6 +29,7 @@ import {
 } from '../helpers';
 import {startTcpProxy, TcpProxy} from '../helpers/tcp-proxy';
 import {waitFor} from '../helpers/wait';
+import {samplesDir} from '../../src/local/samples';
 
 const PITT = 'ardent-cycling-243415';
 const SUB = 'ztf-loop-e2e';
@@ -116,19 +117,17 @@ describe('ingest function through the Pub/Sub and Firestore emulators', () => {
       }
     }
     const real: Buffer[] = [];
-    if (process.env.ALERT_SAMPLES_DIR) {
-      const dir = path.join(process.env.ALERT_SAMPLES_DIR, 'ztf');
-      const decoder = createDecoder();
-      for (const f of (await readdir(dir)).sort()) {
-        const bytes = await readFile(path.join(dir, f));
-        for (const a of await decoder.decode(bytes)) {
-          (a.classtar !== null && a.classtar < 0.5
-            ? expectedStored
-            : expectedFiltered
-          ).add(a.sourceId);
-        }
-        real.push(bytes);
+    const dir = path.join(samplesDir(), 'ztf');
+    const decoder = createDecoder();
+    for (const f of (await readdir(dir)).sort()) {
+      const bytes = await readFile(path.join(dir, f));
+      for (const a of await decoder.decode(bytes)) {
+        (a.classtar !== null && a.classtar < 0.5
+          ? expectedStored
+          : expectedFiltered
+        ).add(a.sourceId);
       }
+      real.push(bytes);
     }
     assert.ok(
       expectedStored.size >= 3 && expectedFiltered.size >= 3,
