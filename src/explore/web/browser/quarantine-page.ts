@@ -15,7 +15,10 @@ export async function renderQuarantinePage(name = ''): Promise<void> {
     [name, pages.alerts(name)],
   ]);
   const region = h('div');
-  main().append(region);
+  main().append(
+    h('p', null, link(pages.alerts(name), null, `Alerts of ${name}`)),
+    region,
+  );
   const cursors: Array<string | null> = [null];
   const load = async () => {
     status('Loading the quarantine…');
@@ -103,8 +106,5 @@ export async function renderQuarantinePage(name = ''): Promise<void> {
       h('nav', {class: 'pager', attrs: {'aria-label': 'Pages'}}, newer, older),
     );
   };
-  main().append(
-    h('p', null, link(pages.alerts(name), null, `Alerts of ${name}`)),
-  );
   await load();
 }
