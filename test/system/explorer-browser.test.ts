@@ -87,6 +87,7 @@ interface StoredRow {
   objectId: string;
   band: string | null;
   mag: number | null;
+  magErr: number | null;
   publishMicros: bigint;
   docId: string;
 }
@@ -105,6 +106,7 @@ async function storedAlerts(db: Firestore): Promise<StoredRow[]> {
       objectId: String(d.get('objectId')),
       band: (d.get('band') as string | null) ?? null,
       mag: (d.get('mag') as number | null) ?? null,
+      magErr: (d.get('magErr') as number | null) ?? null,
       publishMicros:
         BigInt(t.seconds) * 1_000_000n +
         BigInt(Math.floor(t.nanoseconds / 1000)),
@@ -137,12 +139,13 @@ async function tableRows(page: Page): Promise<string[][]> {
 }
 
 function expectedRow(r: StoredRow): string[] {
-  return [
-    r.sourceId,
-    r.objectId,
-    r.band ?? '—',
-    r.mag === null ? '—' : r.mag.toFixed(3),
-  ];
+  const mag =
+    r.mag === null
+      ? '—'
+      : r.magErr === null
+        ? r.mag.toFixed(3)
+        : `${r.mag.toFixed(3)} ± ${r.magErr.toFixed(3)}`;
+  return [r.sourceId, r.objectId, r.band ?? '—', mag];
 }
 
 /** Nothing ran: no dialog, no global set by injected code, no element from data. */
