@@ -59,8 +59,10 @@ const until = (what: string, cond: () => Promise<boolean>, timeoutMs: number) =>
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 const SAMPLES = path.join(ROOT, 'samples', 'ztf');
+const LSST_SAMPLES = path.join(ROOT, 'samples', 'lsst');
 const OUT = path.join(ROOT, 'build', 'test-output', 'explorer-browser');
 const SUB = 'ztf-loop';
+const LSST_SUB = 'lsst-alerts';
 
 const XSS_ID =
   '<script>window.__pwned=1</script>"\'><img src=x onerror="window.__pwned=2">';
@@ -93,10 +95,10 @@ interface StoredRow {
 }
 
 /** The stored alerts of SUB, newest first (publish time, then document id). */
-async function storedAlerts(db: Firestore): Promise<StoredRow[]> {
+async function storedAlerts(db: Firestore, sub = SUB): Promise<StoredRow[]> {
   const snap = await db
     .collection('subscriptions')
-    .doc(SUB)
+    .doc(sub)
     .collection('alerts')
     .get();
   const rows = snap.docs.map(d => {
@@ -187,8 +189,10 @@ describe('explorer in headless Chromium over the real stack', () => {
   before(async () => {
     browser = await launchChromium();
     tmp = mkdtempSync(path.join(tmpdir(), 'explorer-browser-'));
-    for (const f of readdirSync(SAMPLES))
-      copyFileSync(path.join(SAMPLES, f), path.join(tmp, f));
+    for (const dir of [SAMPLES, LSST_SAMPLES]) {
+      for (const f of readdirSync(dir))
+        copyFileSync(path.join(dir, f), path.join(tmp, f));
+    }
     stack = await startLocalStack({
       samples: [tmp],
       filter: FILTER,
@@ -218,6 +222,12 @@ describe('explorer in headless Chromium over the real stack', () => {
     await until(
       `${expected} stored alerts`,
       async () => (await storedAlerts(db)).length === expected,
+      60_000,
+    );
+    // The real LSST packets share one diaSourceId: one alert is stored.
+    await until(
+      'the LSST alert',
+      async () => (await storedAlerts(db, LSST_SUB)).length === 1,
       60_000,
     );
     await until(
@@ -501,6 +511,38 @@ describe('explorer in headless Chromium over the real stack', () => {
       await page.close();
     });
   }
+
+  it('an LSST alert page: its light curve, no stamps stored, the LSST broker links', async () => {
+    const [row] = await storedAlerts(db, LSST_SUB);
+    const page = await browser.newPage({viewport: {width: 1280, height: 900}});
+    const problems = watchPage(page);
+    await page.goto(`${base}/s/${LSST_SUB}/a/${row.sourceId}`);
+    const figure = page.locator('figure.light-curve[data-plotted]');
+    await figure.waitFor();
+    const plotted = JSON.parse((await figure.getAttribute('data-plotted'))!);
+    const api = (await (
+      await fetch(`${base}/api/objects/${row.objectId}`)
+    ).json()) as {
+      lightCurve: {detections: unknown[]; upperLimits: unknown[]};
+    };
+    assert.equal(plotted.detections.length, api.lightCurve.detections.length);
+    assert.equal(plotted.upperLimits.length, api.lightCurve.upperLimits.length);
+    assert.ok(plotted.detections.length >= 1);
+    // The real LSST samples carry no cutouts: three placeholders, no request.
+    assert.equal(await page.locator('figure.stamp.missing').count(), 3);
+    const brokers = await page.$$eval('.brokers a', as =>
+      as.map(a => (a as HTMLAnchorElement).href),
+    );
+    assert.deepEqual(brokers, [
+      `https://lsst.alerce.online/object/${row.objectId}?survey=lsst`,
+      `https://lsst.fink-portal.org/${row.objectId}`,
+      `https://lasair.lsst.ac.uk/objects/${row.objectId}/`,
+    ]);
+    await assertInert(page, problems);
+    await screenshot(page, OUT, 'lsst-alert-1280');
+    assert.deepEqual(problems.all(), []);
+    await page.close();
+  });
 
   it('renders hostile object ids, attributes and quarantined messages as text', async () => {
     const page = await browser.newPage({viewport: {width: 1280, height: 900}});
