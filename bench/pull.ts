@@ -193,7 +193,7 @@ async function main() {
           attributes: p.attributes,
         },
         {
-          keepCutouts: config.keepCutouts,
+          cutouts: config.cutouts,
           tom: tomMapping,
         },
       ),

@@ -176,7 +176,7 @@ function documents(subscription: string, count = alerts.length) {
         publishTime: new Date().toISOString(),
         attributes: {},
       },
-      {keepCutouts: config.keepCutouts, tom},
+      {cutouts: config.cutouts, tom},
     ),
   );
   return {docs, msPerDoc: (performance.now() - t0) / docs.length};

@@ -6,6 +6,7 @@
 
 import {PermanentError} from './errors';
 import {parseSeverity, Severity} from './log';
+import {CUTOUTS_STORAGE, CutoutsStorage} from './store/layout';
 
 export interface Config {
   /** The user's Google Cloud project (where subscriptions and Firestore live). */
@@ -18,8 +19,16 @@ export interface Config {
   quarantineCollection: string;
   /** Firestore collection of subscriptions and their stored filters. */
   subscriptionsCollection: string;
-  /** Keep cutouts (as bytes) in stored documents. */
-  keepCutouts: boolean;
+  /** Firestore subcollection of alert cutouts, beside the alerts (CUTOUTS=separate). */
+  cutoutsCollection: string;
+  /**
+   * Where alert cutouts go (CUTOUTS): 'separate' (a cutouts document beside
+   * the alert, same commit; default), 'inline' (in the alert's record),
+   * 'drop'. The deprecated KEEP_CUTOUTS=true means 'inline'.
+   */
+  cutouts: CutoutsStorage;
+  /** Days before a quarantine document expires (QUARANTINE_RETENTION_DAYS, default 30; 0: never). */
+  quarantineRetentionDays: number;
   /** Where Confluent-wire writer schemas come from: a directory or a registry URL. */
   schemaSource: string | undefined;
   /** How long an instance caches a subscription's stored filter. */
@@ -173,6 +182,20 @@ function topicPath(
   return full;
 }
 
+/** CUTOUTS, or the deprecated KEEP_CUTOUTS (true: inline; false: the default). */
+function cutoutsStorage(env: Env): CutoutsStorage {
+  const v = env.CUTOUTS;
+  const keep = bool(env, 'KEEP_CUTOUTS', false);
+  if (v === undefined || v === '') return keep ? 'inline' : 'separate';
+  if (!(CUTOUTS_STORAGE as readonly string[]).includes(v)) {
+    throw new PermanentError(
+      'bad-config',
+      `CUTOUTS must be one of ${CUTOUTS_STORAGE.join(', ')}, got "${v}"`,
+    );
+  }
+  return v as CutoutsStorage;
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const level = env.LOG_LEVEL ? parseSeverity(env.LOG_LEVEL) : 'INFO';
   if (!level) {
@@ -196,7 +219,9 @@ export function loadConfig(env: Env = process.env): Config {
       'SUBSCRIPTIONS_COLLECTION',
       'subscriptions',
     ),
-    keepCutouts: bool(env, 'KEEP_CUTOUTS', false),
+    cutoutsCollection: name(env, 'CUTOUTS_COLLECTION', 'cutouts'),
+    cutouts: cutoutsStorage(env),
+    quarantineRetentionDays: int(env, 'QUARANTINE_RETENTION_DAYS', 30, 0, 3650),
     schemaSource: env.SCHEMA_SOURCE || undefined,
     filterCacheTtlMs: int(env, 'FILTER_CACHE_TTL_MS', 5000, 0, 3_600_000),
     storeTimeoutMs: int(env, 'STORE_TIMEOUT_MS', 15_000, 100, 300_000),

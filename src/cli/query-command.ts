@@ -1,17 +1,24 @@
 /**
  * `pittgoogle query`: reads stored alerts from Firestore: one subscription's
  * alerts (or all subscriptions'), by objectId, time window (jd), magnitude
- * range and band; prints a table or JSON lines. The query shapes follow the
- * deployed index recipes (src/deploy/recipes.ts).
+ * range and band; prints a table or JSON lines. Every read goes through
+ * src/store/alert-query.ts (the storage layout's shards and document ids),
+ * whose query shapes are the deployed index recipes (src/deploy/recipes.ts).
  */
 
 import {Command} from 'commander';
-import type {Query} from '@google-cloud/firestore';
+import type {Firestore, QueryDocumentSnapshot} from '@google-cloud/firestore';
 
-import {loadConfig} from '../config';
+import {Config, loadConfig} from '../config';
 import {AlertError, errorMessage, isAlertError} from '../errors';
 import {firestoreClient} from '../local/clients';
-import {createAlertStore} from '../store/alert-store';
+import {
+  AlertCursor,
+  listAlerts,
+  listAllAlerts,
+  objectAlerts,
+  windowAlerts,
+} from '../store/alert-query';
 import {CliIo, RegisterCommand} from './command';
 
 export interface QueryOptions {
@@ -30,11 +37,14 @@ export interface QueryOptions {
 }
 
 const HELP_AFTER = `
-Time bounds are ISO dates/times (UTC) or Julian dates; --since is inclusive,
---until exclusive. Results are ordered by jd (with a time window or an
-objectId), else newest first by publish time. In Google Cloud, combined
-filters need the composite indexes that \`deploy\` creates; Firestore's error
-names any missing one.
+Time bounds are ISO dates/times (UTC) or Julian dates of the observation;
+--since is inclusive, --until exclusive. Results are ordered by jd (with a
+time window or an objectId), else newest first by publish time. Every query
+reads each shard of the storage layout and merges the answers; in Google
+Cloud it needs the composite indexes that \`deploy\` creates (Firestore's
+error names any missing one). --all-subscriptions combines with --object-id
+only (or lists the newest alerts of every subscription); with --object-id the
+other filters apply to that object's alerts.
 
 Output: a table (objectId, sourceId, band, mag, jd, time, ra, dec, classtar),
 or with --json one JSON object per alert (the stored fields without record,
@@ -156,29 +166,40 @@ export async function runQuery(opts: QueryOptions, io: CliIo): Promise<number> {
     opts.until === undefined ? undefined : toJd(opts.until, 'until');
   const magMin = num(opts.magMin, 'mag-min');
   const magMax = num(opts.magMax, 'mag-max');
+  if (
+    opts.allSubscriptions &&
+    !opts.objectId &&
+    (band ||
+      since !== undefined ||
+      until !== undefined ||
+      magMin !== undefined ||
+      magMax !== undefined)
+  ) {
+    throw new AlertError(
+      'permanent',
+      'bad-request',
+      '--all-subscriptions combines with --object-id only (or alone: the newest alerts of every subscription)',
+    );
+  }
   const db = firestoreClient({
     projectId: opts.project ?? config.projectId,
     host: opts.firestoreHost,
     env: io.env,
   });
   try {
-    const store = createAlertStore(db, config);
-    let q: Query = opts.allSubscriptions
-      ? store.allAlerts()
-      : store.alerts(opts.subscription ?? 'ztf-loop');
-    if (opts.objectId) q = q.where('objectId', '==', opts.objectId);
-    if (band) q = q.where('band', '==', band);
-    if (since !== undefined) q = q.where('jd', '>=', since);
-    if (until !== undefined) q = q.where('jd', '<', until);
-    if (magMin !== undefined) q = q.where('mag', '>=', magMin);
-    if (magMax !== undefined) q = q.where('mag', '<=', magMax);
-    const timed = since !== undefined || until !== undefined || !!opts.objectId;
-    const magRange = magMin !== undefined || magMax !== undefined;
-    if (timed) q = q.orderBy('jd');
-    if (magRange) q = q.orderBy('mag');
-    if (!timed && !magRange) q = q.orderBy('publishTime', 'desc');
-    const snap = await q.limit(limit).get();
-    const rows = snap.docs.map(d => plain(d.data()));
+    const docs = await read(db, config, {
+      subscription: opts.allSubscriptions
+        ? undefined
+        : (opts.subscription ?? 'ztf-loop'),
+      objectId: opts.objectId,
+      band,
+      since,
+      until,
+      magMin,
+      magMax,
+      limit,
+    });
+    const rows = docs.map(d => plain(d.data()));
     if (opts.json) for (const r of rows) io.out(JSON.stringify(r));
     else {
       for (const line of formatTable(rows)) io.out(line);
@@ -188,6 +209,108 @@ export async function runQuery(opts: QueryOptions, io: CliIo): Promise<number> {
   } finally {
     await db.terminate();
   }
+}
+
+/** The top-level fields of an alert document (not record, histories, tom). */
+const SUMMARY_FIELDS = [
+  'objectId',
+  'sourceId',
+  'subscription',
+  'survey',
+  'format',
+  'schemaVersion',
+  'band',
+  'mag',
+  'magErr',
+  'jd',
+  'mjd',
+  'ra',
+  'dec',
+  'classtar',
+  'nPrevious',
+  'publishTime',
+  'ingestTime',
+  'messageId',
+  'shard',
+  'cutouts',
+  'cutoutsStored',
+  'trimmed',
+  'expireAt',
+  'attributes',
+];
+
+interface ReadQuery {
+  /** undefined: every subscription. */
+  subscription: string | undefined;
+  objectId?: string;
+  band?: string;
+  since?: number;
+  until?: number;
+  magMin?: number;
+  magMax?: number;
+  limit: number;
+}
+
+/** The alerts the options ask for, through src/store/alert-query.ts. */
+async function read(
+  db: Firestore,
+  config: Config,
+  q: ReadQuery,
+): Promise<QueryDocumentSnapshot[]> {
+  const select = SUMMARY_FIELDS;
+  if (q.objectId) {
+    // One object's light curve: every filter applies to it in memory.
+    const all = await objectAlerts(db, config, q.objectId, {select});
+    const inRange = (v: unknown, min?: number, max?: number, open = false) =>
+      (min === undefined && max === undefined) ||
+      (typeof v === 'number' &&
+        (min === undefined || v >= min) &&
+        (max === undefined || (open ? v < max : v <= max)));
+    return all
+      .filter(
+        d =>
+          (q.subscription === undefined ||
+            d.get('subscription') === q.subscription) &&
+          (q.band === undefined || d.get('band') === q.band) &&
+          inRange(d.get('jd'), q.since, q.until, true) &&
+          inRange(d.get('mag'), q.magMin, q.magMax),
+      )
+      .slice(0, q.limit);
+  }
+  if (q.subscription === undefined) {
+    return listAllAlerts(db, config, {limit: q.limit, select});
+  }
+  if (q.since !== undefined || q.until !== undefined) {
+    return windowAlerts(db, config, {
+      subscription: q.subscription,
+      jdMin: q.since,
+      jdMax: q.until,
+      band: q.band,
+      magMin: q.magMin,
+      magMax: q.magMax,
+      limit: q.limit,
+      select,
+    });
+  }
+  // Newest first, in pages of at most 500 (listAlerts' bound).
+  const out: QueryDocumentSnapshot[] = [];
+  let after: AlertCursor | null = null;
+  while (out.length < q.limit) {
+    const page: {docs: QueryDocumentSnapshot[]; next: AlertCursor | null} =
+      await listAlerts(db, config, {
+        subscription: q.subscription,
+        limit: Math.min(500, q.limit - out.length),
+        after,
+        band: q.band,
+        magMin: q.magMin,
+        magMax: q.magMax,
+        select,
+      });
+    out.push(...page.docs);
+    if (!page.next) break;
+    after = page.next;
+  }
+  return out;
 }
 
 export const registerQueryCommand: RegisterCommand = (

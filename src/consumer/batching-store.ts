@@ -4,15 +4,16 @@
  * each caller with its own outcome. The ingest pipeline stays the one
  * decode → filter → store path; only the writes are batched.
  *
- * A batch is flushed when it holds `maxDocs` documents or `maxBytes` bytes
- * (Firestore emulator commits above ~4 MiB get no answer: facts.md §7), or
- * `maxDelayMs` after its first document. At most `maxConcurrentFlushes`
+ * A batch is flushed when it holds `maxDocs` alerts or `maxBytes` bytes
+ * (Firestore emulator commits above ~4 MiB get no answer), or `maxDelayMs`
+ * after its first document. An alert with its cutouts document is one unit
+ * of both their sizes; the store writes and redoes units whole. At most `maxConcurrentFlushes`
  * batches are written at once; the others wait their turn.
  */
 
 import type {Alert} from '../alert/model';
 import type {AlertStorePort, StoreMeta} from '../ingest/pipeline';
-import type {AlertDocument} from '../store/alert-document';
+import {AlertDocument, writeBytes} from '../store/alert-document';
 import type {ItemOutcome} from '../store/alert-store';
 
 export interface BatchingStoreOptions {
@@ -104,9 +105,11 @@ export function createBatchingAlertStore(
         return Promise.reject(e);
       }
       return new Promise((resolve, reject) => {
-        if (current.length && currentBytes + doc.sizeBytes > maxBytes) seal();
+        // An alert and its cutouts document count together (one unit).
+        const bytes = writeBytes(doc);
+        if (current.length && currentBytes + bytes > maxBytes) seal();
         current.push({doc, resolve, reject});
-        currentBytes += doc.sizeBytes;
+        currentBytes += bytes;
         if (current.length >= maxDocs || currentBytes >= maxBytes) seal();
         else timer ??= setTimeout(seal, maxDelayMs);
       });

@@ -8,6 +8,7 @@
 
 import {PermanentError} from '../errors';
 import {parseSeverity, Severity} from '../log';
+import {CUTOUTS_STORAGE, CutoutsStorage} from '../store/layout';
 
 /** Sizing and scaling of one function (Cloud Run service underneath). */
 export interface FunctionSettings {
@@ -53,7 +54,14 @@ export interface DeployConfig {
   alertsCollection: string;
   quarantineCollection: string;
   subscriptionsCollection: string;
-  keepCutouts: boolean;
+  cutoutsCollection: string;
+  /** Where the ingest function keeps alert cutouts (CUTOUTS). */
+  cutouts: CutoutsStorage;
+  /** Retry policy of the subscriptions the manage API creates (its defaults). */
+  retryMinBackoffSeconds: number;
+  retryMaxBackoffSeconds: number;
+  /** Days a quarantine document is kept (0: forever). */
+  quarantineRetentionDays: number;
   schemaSource: string | undefined;
   logLevel: Severity;
   /** Emails the manage API accepts (empty: any caller Cloud Run lets in). */
@@ -109,7 +117,15 @@ export const DEPLOY_OPTIONS = {
   'alerts-collection': 'Firestore subcollection of alerts (default alerts)',
   'quarantine-collection': 'Firestore subcollection of failures',
   'subscriptions-collection': 'Firestore collection of subscriptions',
-  'keep-cutouts': 'store cutouts in alert documents (true/false)',
+  'cutouts-collection': 'Firestore subcollection of cutouts (default cutouts)',
+  cutouts: 'where cutouts go: separate (own document, default), inline, drop',
+  'keep-cutouts': 'deprecated: true means --cutouts=inline',
+  'retry-min-backoff':
+    'push retry policy of new subscriptions: minimum backoff s (0..600, default 10)',
+  'retry-max-backoff':
+    'push retry policy of new subscriptions: maximum backoff s (0..600, default 600)',
+  'quarantine-retention-days':
+    'days quarantined messages are kept (0 = forever, default 30)',
   'schema-source': 'directory or URL of Confluent-wire writer schemas',
   'log-level': 'DEBUG, INFO, NOTICE, WARNING, ERROR or CRITICAL',
   'auth-allowed-emails': 'comma list of emails the manage API accepts',
@@ -297,6 +313,25 @@ function schemaSource(v: string | undefined): string | undefined {
   return v;
 }
 
+/** --cutouts, or the deprecated --keep-cutouts (true: inline). */
+function cutoutsStorage(o: RawDeployOptions): CutoutsStorage {
+  const keep =
+    o['keep-cutouts'] === undefined
+      ? undefined
+      : bool(o['keep-cutouts'], '--keep-cutouts');
+  const v = o.cutouts;
+  if (v !== undefined) {
+    if (!(CUTOUTS_STORAGE as readonly string[]).includes(v)) {
+      bad(`--cutouts must be one of ${CUTOUTS_STORAGE.join(', ')}; got "${v}"`);
+    }
+    if (keep !== undefined) {
+      bad('--keep-cutouts is the deprecated form of --cutouts: give only one');
+    }
+    return v as CutoutsStorage;
+  }
+  return keep === true ? 'inline' : 'separate';
+}
+
 // -------------------------------------------------------------------- parse
 
 function fn(
@@ -448,7 +483,26 @@ export function parseDeployConfig(o: RawDeployOptions): DeployConfig {
     alertsCollection: coll('alerts-collection', 'alerts'),
     quarantineCollection: coll('quarantine-collection', 'quarantine'),
     subscriptionsCollection: coll('subscriptions-collection', 'subscriptions'),
-    keepCutouts: bool(o['keep-cutouts'] ?? 'false', '--keep-cutouts'),
+    cutoutsCollection: coll('cutouts-collection', 'cutouts'),
+    cutouts: cutoutsStorage(o),
+    retryMinBackoffSeconds: int(
+      o['retry-min-backoff'] ?? '10',
+      '--retry-min-backoff',
+      0,
+      600,
+    ),
+    retryMaxBackoffSeconds: int(
+      o['retry-max-backoff'] ?? '600',
+      '--retry-max-backoff',
+      0,
+      600,
+    ),
+    quarantineRetentionDays: int(
+      o['quarantine-retention-days'] ?? '30',
+      '--quarantine-retention-days',
+      0,
+      3650,
+    ),
     schemaSource: schemaSource(o['schema-source']),
     logLevel: level,
     authAllowedEmails: list(o['auth-allowed-emails']).map(e =>
@@ -484,13 +538,17 @@ export function parseDeployConfig(o: RawDeployOptions): DeployConfig {
     // but confusing in the console; keep them apart.
     bad('--dead-letter-subscription must differ from --dead-letter-topic');
   }
+  if (cfg.retryMinBackoffSeconds > cfg.retryMaxBackoffSeconds) {
+    bad('--retry-min-backoff must not exceed --retry-max-backoff');
+  }
   const colls = [
     cfg.alertsCollection,
     cfg.quarantineCollection,
     cfg.subscriptionsCollection,
+    cfg.cutoutsCollection,
   ];
-  if (new Set(colls).size !== 3)
-    bad('the three Firestore collection names must differ');
+  if (new Set(colls).size !== colls.length)
+    bad('the four Firestore collection names must differ');
   return cfg;
 }
 

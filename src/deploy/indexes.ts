@@ -10,7 +10,11 @@
  *   as `record`) → `gcloud firestore indexes fields update`;
  * - field overrides with a collection-group-scoped index → the Firestore
  *   Admin REST API, because `gcloud firestore indexes fields update` always
- *   writes collection-scoped indexes.
+ *   writes collection-scoped indexes;
+ * - field overrides with `"ttl": true` (the Firebase CLI's key) → also
+ *   `gcloud firestore fields ttls update FIELD --collection-group=G
+ *   --enable-ttl`: a time-to-live policy on that field of the group (one TTL
+ *   field per collection group).
  */
 
 import {PermanentError} from '../errors';
@@ -39,6 +43,8 @@ export interface FieldOverride {
   fieldPath: string;
   /** Empty: the field is exempt from indexing (and so are its subfields). */
   indexes: FieldIndex[];
+  /** The collection group's TTL field: documents expire at its timestamp. */
+  ttl?: boolean;
 }
 
 export interface IndexFile {
@@ -114,9 +120,13 @@ export function parseIndexFile(text: string): IndexFile {
     };
   });
   const fieldOverrides = arr(top.fieldOverrides ?? [], 'fieldOverrides').map(
-    (x, i) => {
+    (x, i): FieldOverride => {
       const o = obj(x, `fieldOverrides[${i}]`);
+      if (o.ttl !== undefined && typeof o.ttl !== 'boolean') {
+        bad(`fieldOverrides[${i}].ttl must be true or false`);
+      }
       return {
+        ...(o.ttl === true ? {ttl: true} : {}),
         collectionGroup: name(
           o.collectionGroup,
           `fieldOverrides[${i}].collectionGroup`,
@@ -135,6 +145,11 @@ export function parseIndexFile(text: string): IndexFile {
       };
     },
   );
+  const ttlGroups = fieldOverrides
+    .filter(o => o.ttl)
+    .map(o => o.collectionGroup);
+  const twice = ttlGroups.find((g, k) => ttlGroups.indexOf(g) !== k);
+  if (twice) bad(`collection group ${twice} has more than one TTL field`);
   return {indexes, fieldOverrides};
 }
 

@@ -137,7 +137,9 @@ export function commonEnv(cfg: DeployConfig): Record<string, string> {
     ALERTS_COLLECTION: cfg.alertsCollection,
     QUARANTINE_COLLECTION: cfg.quarantineCollection,
     SUBSCRIPTIONS_COLLECTION: cfg.subscriptionsCollection,
-    KEEP_CUTOUTS: String(cfg.keepCutouts),
+    CUTOUTS_COLLECTION: cfg.cutoutsCollection,
+    CUTOUTS: cfg.cutouts,
+    QUARANTINE_RETENTION_DAYS: String(cfg.quarantineRetentionDays),
     LOG_LEVEL: cfg.logLevel,
     // Express inside the functions framework answers what it refuses itself
     // (an unparsable JSON body) with a page that shows a stack trace and
@@ -156,6 +158,10 @@ export function manageEnv(cfg: DeployConfig): Record<string, string> {
     DEAD_LETTER_TOPIC: `projects/${cfg.projectId}/topics/${cfg.deadLetterTopic}`,
     MAX_DELIVERY_ATTEMPTS: String(cfg.maxDeliveryAttempts),
     ACK_DEADLINE_SECONDS: String(cfg.ackDeadlineSeconds),
+    // Redeliveries after a 5xx (e.g. Firestore throttling) back off
+    // exponentially between these bounds.
+    RETRY_MIN_BACKOFF_SECONDS: String(cfg.retryMinBackoffSeconds),
+    RETRY_MAX_BACKOFF_SECONDS: String(cfg.retryMaxBackoffSeconds),
   };
   if (cfg.authAllowedEmails.length > 0) {
     env.AUTH_ALLOWED_EMAILS = cfg.authAllowedEmails.join(',');
@@ -248,6 +254,7 @@ function indexSteps(cfg: DeployConfig, file: IndexFile): Step[] {
     alerts: cfg.alertsCollection,
     quarantine: cfg.quarantineCollection,
     subscriptions: cfg.subscriptionsCollection,
+    cutouts: cfg.cutoutsCollection,
   });
   const steps: Step[] = [];
   for (const o of renamed.fieldOverrides) {
@@ -287,6 +294,27 @@ function indexSteps(cfg: DeployConfig, file: IndexFile): Step[] {
         body: fieldOverrideBody(o),
       });
     }
+  }
+  // Retention: documents expire at their expireAt (null: kept). After the
+  // exemption of the same field, one field operation at a time.
+  for (const o of renamed.fieldOverrides.filter(x => x.ttl)) {
+    steps.push(
+      gcloud(
+        `Expire ${o.collectionGroup} documents at their ${o.fieldPath} (TTL policy; null keeps a document)`,
+        [
+          'firestore',
+          'fields',
+          'ttls',
+          'update',
+          o.fieldPath,
+          `--collection-group=${o.collectionGroup}`,
+          '--enable-ttl',
+          '--database=(default)',
+          `--project=${cfg.projectId}`,
+          '--quiet',
+        ],
+      ),
+    );
   }
   for (const i of renamed.indexes) {
     steps.push(

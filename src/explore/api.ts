@@ -39,6 +39,7 @@ import {
   genericAlertOf,
   liteAlertOf,
   LightCurveOf,
+  newestOf,
   objectAnswer,
   quarantineItem,
   subscriptionItem,
@@ -257,8 +258,17 @@ export function createApi(deps: ApiDeps) {
       case 'object': {
         const none = parseNoParams(query);
         if (none) return bad(none);
+        // The summary fields of every alert, then the newest one whole
+        // (its record and histories make the light curve).
         const docs = await reader.objectAlerts(r.objectId);
-        const answer = objectAnswer(r.objectId, docs, deps.lightCurve);
+        const newest = newestOf(docs);
+        const full = newest
+          ? await reader.alert(
+              newest.subscription,
+              String(newest.data.sourceId ?? ''),
+            )
+          : null;
+        const answer = objectAnswer(r.objectId, docs, deps.lightCurve, full);
         return answer
           ? {status: 200, json: answer}
           : notFound(`no alert of object ${r.objectId} is stored`);

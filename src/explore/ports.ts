@@ -63,7 +63,10 @@ export interface ExploreReader {
   subscriptionExists(name: string): Promise<boolean>;
   alerts(q: AlertListQuery): Promise<Page<StoredDoc, AlertCursor>>;
   alert(subscription: string, sourceId: string): Promise<StoredDoc | null>;
-  /** Every stored alert of an object across subscriptions, oldest first. */
+  /**
+   * Every stored alert of an object across subscriptions, oldest first: the
+   * summary fields (sourceId, survey, jd, mjd, band, mag, magErr) at least.
+   */
   objectAlerts(objectId: string): Promise<StoredDoc[]>;
   /** The original stamp bytes, wherever they are stored; null when absent. */
   cutout(

@@ -7,7 +7,7 @@
  * parsed, and inert even if something ever served it as HTML).
  */
 
-import type {Request, Response} from '@google-cloud/functions-framework';
+import type {IncomingMessage, ServerResponse} from 'node:http';
 
 import type {Logger} from '../log';
 import type {Api, ApiAnswer} from './api';
@@ -16,7 +16,7 @@ import {applySecurityHeaders} from './security';
 
 export interface ExploreHandlerDeps {
   api: Api;
-  serveWeb: (req: Request, res: Response) => boolean;
+  serveWeb: (req: IncomingMessage, res: ServerResponse) => boolean;
   log: Logger;
 }
 
@@ -63,7 +63,7 @@ export function apiSegments(path: string): string[] | null {
   }
 }
 
-export function sendAnswer(res: Response, a: ApiAnswer): void {
+export function sendAnswer(res: ServerResponse, a: ApiAnswer): void {
   res.statusCode = a.status;
   for (const [k, v] of Object.entries(a.headers ?? {})) res.setHeader(k, v);
   if ('bytes' in a) {
@@ -81,10 +81,16 @@ export function sendAnswer(res: Response, a: ApiAnswer): void {
 }
 
 export function createExploreHandler(deps: ExploreHandlerDeps) {
-  return async function explore(req: Request, res: Response): Promise<void> {
+  return async function explore(
+    req: IncomingMessage,
+    res: ServerResponse,
+  ): Promise<void> {
     const started = Date.now();
     applySecurityHeaders(res);
-    const {path, query} = splitTarget(req.originalUrl ?? req.url ?? '/');
+    // Express (the functions framework) may rewrite req.url; originalUrl is the request's.
+    const target =
+      (req as {originalUrl?: string}).originalUrl ?? req.url ?? '/';
+    const {path, query} = splitTarget(target);
     const logAnswer = (status: number) => {
       const fields = {
         method: req.method,
@@ -110,12 +116,20 @@ export function createExploreHandler(deps: ExploreHandlerDeps) {
     }
     if (path === '/api' || path.startsWith('/api/')) {
       const segments = apiSegments(path);
-      const answer: ApiAnswer = segments
-        ? await deps.api.answer(segments, query)
-        : {
+      const answer: ApiAnswer = !segments
+        ? {
             status: 400,
             json: badParameter('path', 'the path has a malformed %-escape'),
-          };
+          }
+        : segments.some(p => p === '.' || p === '..')
+          ? {
+              status: 400,
+              json: badParameter(
+                'path',
+                'the path has a dot segment (. or ..)',
+              ),
+            }
+          : await deps.api.answer(segments, query);
       sendAnswer(res, answer);
       logAnswer(answer.status);
       return;

@@ -249,22 +249,34 @@ function histories(data: Rec): Record<string, unknown[]> {
   return out;
 }
 
+/** The alerts by observation time (stable: ties keep their order). */
+function byObservation(docs: readonly StoredDoc[]): StoredDoc[] {
+  return [...docs].sort(
+    (a, b) => (num(a.data.mjd) ?? -Infinity) - (num(b.data.mjd) ?? -Infinity),
+  );
+}
+
+/** The newest observed of an object's alerts; null for none. */
+export function newestOf(docs: readonly StoredDoc[]): StoredDoc | null {
+  return byObservation(docs).pop() ?? null;
+}
+
 /**
  * `GET /api/objects/{objectId}`: every stored alert of the object (`docs`,
- * oldest first, across subscriptions), and the light curve of the newest
- * alert's record and histories, completed with the stored alerts it does
- * not already hold (by source id). Null when there is no stored alert.
+ * across subscriptions; their summary fields suffice), and the light curve
+ * of the newest one's record and histories (`newestDoc`: that alert's whole
+ * document, default the one in `docs`), completed with the stored alerts it
+ * does not already hold (by source id). Null when there is no stored alert.
  */
 export function objectAnswer(
   objectId: string,
   docs: readonly StoredDoc[],
   lightCurveOf: LightCurveOf,
+  newestDoc?: StoredDoc | null,
 ): ObjectAnswer | null {
   if (docs.length === 0) return null;
-  const byTime = [...docs].sort(
-    (a, b) => (num(a.data.mjd) ?? -Infinity) - (num(b.data.mjd) ?? -Infinity),
-  );
-  const newest = byTime[byTime.length - 1];
+  const byTime = byObservation(docs);
+  const newest = newestDoc ?? byTime[byTime.length - 1];
   const survey = surveyOf(newest.data);
   const curve = lightCurveOf(
     survey,

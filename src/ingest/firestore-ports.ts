@@ -25,13 +25,13 @@ export function tomMapping(a: Alert) {
   return {generic: toGenericAlert(a), target: toTarget(a)};
 }
 
-/** Alert → its Firestore document, as configured (cutouts kept or not). */
+/** Alert → its Firestore document(s), as configured (where the cutouts go). */
 export function alertDocumentMapper(
-  config: Pick<Config, 'keepCutouts'>,
+  config: Pick<Config, 'cutouts'>,
 ): (alert: Alert, meta: StoreMeta) => AlertDocument {
   return (alert, meta) =>
     toAlertDocument(alert, meta, {
-      keepCutouts: config.keepCutouts,
+      cutouts: config.cutouts,
       tom: tomMapping,
     });
 }
@@ -84,6 +84,7 @@ export function firestoreQuarantine(
 ): QuarantinePort {
   const store = createQuarantineStore(firestore, config, {
     timeoutMs: config.storeTimeoutMs,
+    retentionDays: config.quarantineRetentionDays,
   });
   return {quarantine: record => store.quarantine(record)};
 }

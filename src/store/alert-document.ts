@@ -1,15 +1,22 @@
 /**
  * Pure: an {@link Alert} plus its Pub/Sub metadata → the Firestore document
- * stored at `{subscriptions}/{subscription}/{alerts}/{sourceId}`.
+ * stored at `{subscriptions}/{subscription}/{alerts}/{alertDocumentId(sourceId)}`
+ * (./layout.ts: a scattered id derived from the exact source id).
  *
- * Top-level, queryable fields: objectId, sourceId, survey, format,
+ * Top-level, queryable fields: objectId, sourceId (the exact decimal id),
+ * shard (./layout.ts `alertShard(objectId)`), survey, format,
  * schemaVersion, ra, dec, mag, magErr, band, jd, mjd, classtar, nPrevious,
  * publishTime, ingestTime (Timestamps), subscription, messageId, attributes.
  * `record` is the decoded record without its histories, converted by
  * {@link toFirestoreValue} (bigint → exact decimal string, NaN → null, nested
- * arrays wrapped as `{values: [...]}`); cutouts (`record.cutout*`) are kept
- * as bytes only with `keepCutouts`, otherwise removed. Other byte fields are
- * kept as bytes. `histories` holds each history field of the record
+ * arrays wrapped as `{values: [...]}`). Cutouts (`record.cutout*`) follow
+ * `opts.cutouts` (./cutouts.ts): `separate` (default) puts them in a cutouts
+ * document written beside the alert in the same commit (`cutouts` of the
+ * result), `inline` keeps them as bytes in the record, `drop` removes them;
+ * the alert lists the stamps stored (`cutouts`) and the mode
+ * (`cutoutsStored`). Other byte fields are kept as bytes. `expireAt` is the
+ * ingest time plus the subscription's `retentionDays` (a Timestamp: the
+ * Firestore TTL policy deletes the document after it), or null: kept. `histories` holds each history field of the record
  * ({@link HISTORY_FIELDS}: prv_candidates, fp_hists, prvDiaSources, ...) as
  * one JSON text (`toJsonText`: ids as exact decimal strings), under the same
  * name: `JSON.parse(doc.histories.prv_candidates)` is the array. They are
@@ -33,7 +40,6 @@ import {PermanentError} from '../errors';
 import {
   documentSize,
   firestoreFieldName,
-  isValidDocumentId,
   safeStringMap,
   stringSize,
   toFirestoreValue,
@@ -41,6 +47,13 @@ import {
   toTimestamp,
 } from './firestore-value';
 import {Timestamp} from '@google-cloud/firestore';
+import {CutoutsDocument, extractCutouts, toCutoutsDocument} from './cutouts';
+import {
+  alertShard,
+  checkDocumentIds,
+  CutoutKind,
+  CutoutsStorage,
+} from './layout';
 
 /** Firestore's maximum document size. */
 export const FIRESTORE_MAX_DOCUMENT_BYTES = 1_048_576;
@@ -69,10 +82,13 @@ export interface AlertDocumentMeta {
   /** RFC 3339 (Pub/Sub `publishTime`) or a Date. */
   publishTime?: string | Date;
   attributes?: Record<string, string>;
+  /** The subscription's retention (days); null or absent: kept forever. */
+  retentionDays?: number | null;
 }
 
 export interface AlertDocumentOptions {
-  keepCutouts: boolean;
+  /** Where the cutouts go. Default 'separate'. */
+  cutouts?: CutoutsStorage;
   /** Ingest time; default: now. */
   now?: Date;
   /** TOM mapping of the alert (src/alert/tom.ts), stored under `tom`. */
@@ -83,36 +99,50 @@ export interface AlertDocumentOptions {
 
 export interface AlertDocument {
   subscription: string;
-  /** The document id: the exact source id. */
+  /** The exact decimal source id (also the `sourceId` field). */
   sourceId: string;
+  /** The document id: `alertDocumentId(sourceId)` (./layout.ts). */
+  documentId: string;
   /** Plain data for `DocumentReference.create()`. */
   data: Record<string, unknown>;
-  /** Estimated stored size (Firestore's documented rules), for batching. */
+  /** Estimated stored size of the alert document (Firestore's documented rules). */
   sizeBytes: number;
+  /**
+   * The cutouts document to create beside it, in the same commit
+   * (CUTOUTS=separate and the alert has stamps), else null.
+   */
+  cutouts: CutoutsDocument | null;
   /** What was dropped to respect the size bound (also in `data.trimmed`). */
   trimmed: string[];
+}
+
+/** Bytes of everything the alert's commit writes (alert and cutouts document), for batching. */
+export function writeBytes(doc: AlertDocument): number {
+  return doc.sizeBytes + (doc.cutouts?.sizeBytes ?? 0);
+}
+
+/** Documents the alert's commit writes (1 or 2). */
+export function writeCount(doc: AlertDocument): number {
+  return doc.cutouts ? 2 : 1;
+}
+
+const DAY_MS = 86_400_000;
+
+/** The expiry of a document stored at `now` under a retention (null: never). */
+export function expireAtFor(
+  now: Date,
+  retentionDays: number | null | undefined,
+): Timestamp | null {
+  if (retentionDays === null || retentionDays === undefined) return null;
+  return Timestamp.fromMillis(now.getTime() + retentionDays * DAY_MS);
 }
 
 const isCutoutKey = (key: string) => /^cutout/i.test(key);
 const HISTORY_KEYS: ReadonlySet<string> = new Set(HISTORY_FIELDS);
 const isHistoryKey = (key: string) => HISTORY_KEYS.has(key);
 
-/** Throws `invalid-name` / `invalid-alert` when an id cannot be a document id. */
-export function checkDocumentIds(subscription: string, sourceId: string): void {
-  if (!isValidDocumentId(subscription)) {
-    throw new PermanentError(
-      'invalid-name',
-      `subscription "${subscription.slice(0, 200)}" cannot be a Firestore document id`,
-    );
-  }
-  if (!isValidDocumentId(sourceId)) {
-    throw new PermanentError(
-      'invalid-alert',
-      `source id "${sourceId.slice(0, 200)}" cannot be a Firestore document id`,
-      {sourceId: sourceId.slice(0, 200)},
-    );
-  }
-}
+// The id checks belong to the layout; re-exported for the stores.
+export {checkDocumentIds, checkSubscriptionName} from './layout';
 
 export function toAlertDocument(
   alert: Alert,
@@ -121,8 +151,11 @@ export function toAlertDocument(
 ): AlertDocument {
   const {subscription} = meta;
   const sourceId = alert.sourceId;
-  checkDocumentIds(subscription, sourceId);
+  const documentId = checkDocumentIds(subscription, sourceId);
   const maxBytes = opts.maxBytes ?? DEFAULT_MAX_DOCUMENT_BYTES;
+  const mode = opts.cutouts ?? 'separate';
+  const now = opts.now ?? new Date();
+  const expireAt = expireAtFor(now, meta.retentionDays);
 
   // The record, converted field by field, its histories as JSON text
   // (top-level sizes, keyed by their path in the document, drive trimming).
@@ -136,7 +169,7 @@ export function toAlertDocument(
       fieldSizes.set(`histories.${key}`, stringSize(key) + stringSize(text));
       continue;
     }
-    if (isCutoutKey(key) && !opts.keepCutouts) continue;
+    if (isCutoutKey(key) && mode !== 'inline') continue;
     const converted = toFirestoreValueSized(value);
     if (converted.value === undefined) continue;
     const name = firestoreFieldName(key);
@@ -146,9 +179,26 @@ export function toAlertDocument(
 
   const tom = opts.tom ? toFirestoreValue(opts.tom(alert)) : null;
   const trimmed: string[] = [];
+  const stamps = mode === 'drop' ? {} : extractCutouts(alert.record);
+  let stored: CutoutKind[] = [];
+  let cutouts: CutoutsDocument | null = null;
+  if (mode === 'separate') {
+    const separate = toCutoutsDocument(
+      {subscription, sourceId, objectId: alert.objectId},
+      stamps,
+      expireAt,
+      maxBytes,
+    );
+    cutouts = separate.document;
+    stored = separate.kinds;
+    for (const k of separate.dropped) trimmed.push(`cutouts.${k}`);
+  } else if (mode === 'inline') {
+    stored = (Object.keys(stamps) as CutoutKind[]).filter(k => stamps[k]);
+  }
   const data: Record<string, unknown> = {
     objectId: alert.objectId,
     sourceId,
+    shard: alertShard(alert.objectId),
     survey: alert.survey,
     format: alert.format,
     schemaVersion: alert.schemaVersion,
@@ -161,8 +211,11 @@ export function toAlertDocument(
     mjd: finite(alert.mjd),
     classtar: finite(alert.classtar),
     nPrevious: finite(alert.nPrevious),
-    publishTime: toTimestamp(meta.publishTime),
-    ingestTime: Timestamp.fromDate(opts.now ?? new Date()),
+    publishTime: toMicroseconds(toTimestamp(meta.publishTime)),
+    ingestTime: Timestamp.fromDate(now),
+    expireAt,
+    cutouts: stored,
+    cutoutsStored: mode,
     subscription,
     messageId: meta.messageId ?? null,
     attributes: safeStringMap(meta.attributes),
@@ -178,7 +231,7 @@ export function toAlertDocument(
     COLLECTION_ID_BOUND,
     subscription,
     COLLECTION_ID_BOUND,
-    sourceId,
+    documentId,
   ];
   const baseSize = () =>
     documentSize(path, {...data, record: {}, histories: {}, trimmed: []}) -
@@ -213,6 +266,8 @@ export function toAlertDocument(
     if (cutoutPaths.length) {
       cutoutPaths.forEach(drop);
       trimmed.push('cutouts');
+      data.cutouts = stored = [];
+      base = baseSize();
     }
     // 2. histories, in order
     for (const key of HISTORY_FIELDS) {
@@ -243,7 +298,25 @@ export function toAlertDocument(
       );
     }
   }
-  return {subscription, sourceId, data, sizeBytes: total(), trimmed};
+  return {
+    subscription,
+    sourceId,
+    documentId,
+    data,
+    sizeBytes: total(),
+    cutouts,
+    trimmed,
+  };
+}
+
+/**
+ * Truncated to the microsecond, as Firestore stores timestamps: the read
+ * side's cursors (./alert-query.ts) carry microseconds and must meet the
+ * stored value exactly, on the emulator too.
+ */
+function toMicroseconds(t: Timestamp | null): Timestamp | null {
+  if (t === null) return null;
+  return new Timestamp(t.seconds, t.nanoseconds - (t.nanoseconds % 1000));
 }
 
 function finite(n: number | null | undefined): number | null {

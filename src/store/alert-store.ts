@@ -1,19 +1,27 @@
 /**
  * The Firestore alert store: idempotent creates at
- * `{subscriptionsCollection}/{subscription}/{alertsCollection}/{sourceId}`.
+ * `{subscriptionsCollection}/{subscription}/{alertsCollection}/{documentId}`
+ * with `documentId = alertDocumentId(sourceId)` (./layout.ts).
  * A redelivered alert is reported as 'duplicate' (ALREADY_EXISTS), never
  * written twice. Every other failure is a typed error (see
  * ./firestore-errors.ts); each call is bounded by `timeoutMs` so that an
  * unreachable Firestore surfaces as a TransientError, not a hang.
  *
+ * An alert with a cutouts document (CUTOUTS=separate: `doc.cutouts`) is one
+ * unit: both documents are created in the same commit, both or neither, and
+ * ALREADY_EXISTS on either makes the unit a 'duplicate'. Every fallback that
+ * redoes a batch item by item redoes units, never half of one.
+ *
  * `storeMany` (pull harness) writes many alerts with per-item outcomes. Modes
  * (measured on the emulator: ./README.md):
  * - 'bulk' (default): a BulkWriter without throttling, flushed by bytes;
- *   per-item outcomes natively, 1.5-2x the throughput of 'concurrent';
- * - 'batch': atomic WriteBatch commits bounded by bytes and count; as fast as
- *   'bulk' (within the noise), but a batch that fails on one duplicate is
- *   redone item by item;
- * - 'concurrent': bounded parallel `create()` calls (the slowest).
+ *   per-item outcomes natively, 1.5-2x the throughput of 'concurrent'. A
+ *   BulkWriter's writes are not atomic together, so units of two documents
+ *   are written as 'concurrent' ones (one commit each) beside it;
+ * - 'batch': atomic WriteBatch commits bounded by bytes and writes; as fast
+ *   as 'bulk' (within the noise), but a batch that fails on one duplicate is
+ *   redone unit by unit;
+ * - 'concurrent': bounded parallel commits of one unit each (the slowest).
  */
 
 import {
@@ -22,12 +30,18 @@ import {
   CollectionReference,
   DocumentReference,
   Firestore,
+  WriteBatch,
 } from '@google-cloud/firestore';
 
 import {Config} from '../config';
 import {AlertError} from '../errors';
 import {Logger} from '../log';
-import {AlertDocument, checkDocumentIds} from './alert-document';
+import {
+  AlertDocument,
+  checkDocumentIds,
+  writeBytes,
+  writeCount,
+} from './alert-document';
 import {
   ALREADY_EXISTS,
   classifyFirestoreError,
@@ -53,7 +67,7 @@ export interface AlertStoreOptions {
   concurrency?: number;
   /** storeMany: bytes per commit ('bulk', 'batch'). Default 3 MiB (< the ~4 MiB the emulator answers). */
   maxBatchBytes?: number;
-  /** storeMany: documents per commit ('batch'; 'bulk' uses the writer's 20). Default 500. */
+  /** storeMany: documents written per commit ('batch'; 'bulk' uses the writer's 20). Default 500. */
   maxBatchCount?: number;
   log?: Logger;
 }
@@ -68,9 +82,14 @@ export interface AlertStore {
   /** All alerts of every subscription (collection group query). */
   allAlerts(): CollectionGroup;
   alertRef(subscription: string, sourceId: string): DocumentReference;
+  /** The cutouts document beside an alert (CUTOUTS=separate). */
+  cutoutsRef(subscription: string, sourceId: string): DocumentReference;
 }
 
-type StoreConfig = Pick<Config, 'subscriptionsCollection' | 'alertsCollection'>;
+type StoreConfig = Pick<
+  Config,
+  'subscriptionsCollection' | 'alertsCollection' | 'cutoutsCollection'
+>;
 
 const BULK_WRITER_BATCH = 20; // BulkWriter's own ops per BatchWrite
 
@@ -88,14 +107,26 @@ export function createAlertStore(
     Math.max(1, options.maxBatchCount ?? 500),
   );
 
+  const sub = (subscription: string) =>
+    firestore.collection(config.subscriptionsCollection).doc(subscription);
   const alerts = (subscription: string) =>
-    firestore
-      .collection(config.subscriptionsCollection)
-      .doc(subscription)
-      .collection(config.alertsCollection);
-  const alertRef = (subscription: string, sourceId: string) => {
-    checkDocumentIds(subscription, sourceId);
-    return alerts(subscription).doc(sourceId);
+    sub(subscription).collection(config.alertsCollection);
+  /** The alert's document: `alertDocumentId(sourceId)` (./layout.ts). */
+  const alertRef = (subscription: string, sourceId: string) =>
+    alerts(subscription).doc(checkDocumentIds(subscription, sourceId));
+  const cutoutsRef = (subscription: string, sourceId: string) =>
+    sub(subscription)
+      .collection(config.cutoutsCollection)
+      .doc(checkDocumentIds(subscription, sourceId));
+  /** Adds the unit's creates to a batch (throws on invalid ids or data). */
+  const addUnit = (batch: WriteBatch, doc: AlertDocument) => {
+    batch.create(alertRef(doc.subscription, doc.sourceId), doc.data);
+    if (doc.cutouts) {
+      batch.create(
+        cutoutsRef(doc.subscription, doc.sourceId),
+        doc.cutouts.data,
+      );
+    }
   };
   const ids = (doc: AlertDocument) => ({
     subscription: doc.subscription,
@@ -103,9 +134,16 @@ export function createAlertStore(
   });
 
   async function store(doc: AlertDocument): Promise<StoreOutcome> {
-    const ref = alertRef(doc.subscription, doc.sourceId);
     try {
-      await withTimeout(ref.create(doc.data), timeoutMs, 'a create');
+      if (doc.cutouts) {
+        // The alert and its cutouts: one commit, both or neither.
+        const batch = firestore.batch();
+        addUnit(batch, doc);
+        await withTimeout(batch.commit(), timeoutMs, 'a create');
+      } else {
+        const ref = alertRef(doc.subscription, doc.sourceId);
+        await withTimeout(ref.create(doc.data), timeoutMs, 'a create');
+      }
       return 'stored';
     } catch (e) {
       if (grpcCode(e) === ALREADY_EXISTS) return 'duplicate';
@@ -139,8 +177,26 @@ export function createAlertStore(
   }
 
   async function storeBulk(
+    all: readonly AlertDocument[],
+  ): Promise<ItemOutcome[]> {
+    // Units of two documents need one commit each; the rest go in bulk.
+    const pairs = all.flatMap((d, i) => (d.cutouts ? [i] : []));
+    if (pairs.length === 0) return storeBulkSingles(all);
+    const singles = all.flatMap((d, i) => (d.cutouts ? [] : [i]));
+    const [a, b] = await Promise.all([
+      storeConcurrent(pairs.map(i => all[i])),
+      storeBulkSingles(singles.map(i => all[i])),
+    ]);
+    const results: ItemOutcome[] = new Array(all.length);
+    pairs.forEach((i, k) => (results[i] = a[k]));
+    singles.forEach((i, k) => (results[i] = b[k]));
+    return results;
+  }
+
+  async function storeBulkSingles(
     docs: readonly AlertDocument[],
   ): Promise<ItemOutcome[]> {
+    if (docs.length === 0) return [];
     const writer: BulkWriter = firestore.bulkWriter({throttling: false});
     // Retry transient failures a little; never ALREADY_EXISTS.
     writer.onWriteError(
@@ -209,32 +265,39 @@ export function createAlertStore(
     const chunks: number[][] = [];
     let chunk: number[] = [];
     let bytes = 0;
+    let writes = 0;
     docs.forEach((doc, i) => {
       if (
         chunk.length &&
-        (chunk.length >= maxBatchCount || bytes + doc.sizeBytes > maxBatchBytes)
+        (writes + writeCount(doc) > maxBatchCount ||
+          bytes + writeBytes(doc) > maxBatchBytes)
       ) {
         chunks.push(chunk);
         chunk = [];
         bytes = 0;
+        writes = 0;
       }
       chunk.push(i);
-      bytes += doc.sizeBytes;
+      bytes += writeBytes(doc);
+      writes += writeCount(doc);
     });
     if (chunk.length) chunks.push(chunk);
 
     for (const indexes of chunks) {
-      const batch = firestore.batch();
+      let batch = firestore.batch();
       const valid: number[] = [];
       for (const i of indexes) {
         try {
-          batch.create(
-            alertRef(docs[i].subscription, docs[i].sourceId),
-            docs[i].data,
-          );
+          addUnit(batch, docs[i]);
           valid.push(i);
         } catch (e) {
           results[i] = failed(classifyFirestoreError(e, ids(docs[i])));
+          if (docs[i].cutouts) {
+            // Its alert may be in the batch without its cutouts: start the
+            // batch again without the unit (rare: invalid data).
+            batch = firestore.batch();
+            for (const j of valid) addUnit(batch, docs[j]);
+          }
         }
       }
       if (!valid.length) continue;
@@ -248,7 +311,7 @@ export function createAlertStore(
           (error.permanent && valid.length > 1)
         ) {
           // Atomic batch: one duplicate, or one document the server refuses,
-          // failed them all. Item by item.
+          // failed them all. Unit by unit (an alert with its cutouts).
           const each = await storeConcurrent(valid.map(i => docs[i]));
           valid.forEach((i, k) => (results[i] = each[k]));
         } else {
@@ -280,6 +343,7 @@ export function createAlertStore(
     alerts,
     allAlerts: () => firestore.collectionGroup(config.alertsCollection),
     alertRef,
+    cutoutsRef,
   };
 }
 

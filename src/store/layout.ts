@@ -25,12 +25,30 @@
 
 import {createHash} from 'node:crypto';
 
+import type {Config} from '../config';
+import {PermanentError} from '../errors';
+import {isValidDocumentId} from './firestore-value';
+
+/** The collection names a reader or writer of the layout needs. */
+export type StoreLayoutConfig = Pick<
+  Config,
+  'subscriptionsCollection' | 'alertsCollection' | 'cutoutsCollection'
+>;
+
 /** Shards of the time-ordered indexes: 8 × ~500 writes/s of headroom. */
 export const ALERT_SHARDS = 8;
 
 /** The three stamps of an alert, by their names in the read API. */
 export const CUTOUT_KINDS = ['science', 'template', 'difference'] as const;
 export type CutoutKind = (typeof CUTOUT_KINDS)[number];
+
+/**
+ * Where an alert's cutouts are stored (config CUTOUTS): `separate`, in a
+ * cutouts document beside the alert, written in the same commit (default);
+ * `inline`, in the alert document's record; `drop`, nowhere.
+ */
+export const CUTOUTS_STORAGE = ['separate', 'inline', 'drop'] as const;
+export type CutoutsStorage = (typeof CUTOUTS_STORAGE)[number];
 
 const HASH_HEX_DIGITS = 16;
 
@@ -60,4 +78,35 @@ export function alertShard(objectId: string): number {
   return (
     parseInt(sha256Hex(`shard:${objectId}`).slice(0, 8), 16) % ALERT_SHARDS
   );
+}
+
+/** Throws `invalid-name` when a subscription name cannot be a document id. */
+export function checkSubscriptionName(subscription: string): void {
+  if (!isValidDocumentId(subscription)) {
+    throw new PermanentError(
+      'invalid-name',
+      `subscription "${subscription.slice(0, 200)}" cannot be a Firestore document id`,
+    );
+  }
+}
+
+/**
+ * Throws `invalid-name` / `invalid-alert` when the subscription or the
+ * alert's document id (made from the source id) cannot be a document id;
+ * returns the alert's document id.
+ */
+export function checkDocumentIds(
+  subscription: string,
+  sourceId: string,
+): string {
+  checkSubscriptionName(subscription);
+  const documentId = alertDocumentId(sourceId);
+  if (sourceId === '' || !isValidDocumentId(documentId)) {
+    throw new PermanentError(
+      'invalid-alert',
+      `source id "${sourceId.slice(0, 200)}" cannot be part of a Firestore document id`,
+      {sourceId: sourceId.slice(0, 200)},
+    );
+  }
+  return documentId;
 }

@@ -5,7 +5,10 @@
  * document id; a hash of the payload when there is none), and the write is a
  * create: a redelivered bad message is quarantined once ('duplicate' the
  * next times). The original bytes are kept up to `maxDataBytes` (256 KiB by
- * default) with their full length recorded.
+ * default) with their full length recorded. `expireAt` is the failure's time
+ * plus `retentionDays` (QUARANTINE_RETENTION_DAYS, 30 by default): the
+ * deploy's Firestore TTL policy deletes the document after it; null (a
+ * retention of 0) keeps it.
  */
 
 import {createHash} from 'node:crypto';
@@ -14,6 +17,7 @@ import {Firestore, Timestamp} from '@google-cloud/firestore';
 
 import {Config} from '../config';
 import {PermanentError} from '../errors';
+import {expireAtFor} from './alert-document';
 import {
   ALREADY_EXISTS,
   classifyFirestoreError,
@@ -72,11 +76,15 @@ export function quarantineDocumentId(
   return `data-sha256-${sha256(data ?? new Uint8Array())}`;
 }
 
+export const DEFAULT_QUARANTINE_RETENTION_DAYS = 30;
+
 /** Pure: the quarantine document's data. */
 export function toQuarantineDocument(
   record: QuarantineRecord,
   maxDataBytes = DEFAULT_MAX_QUARANTINE_DATA,
+  retentionDays = DEFAULT_QUARANTINE_RETENTION_DAYS,
 ): Record<string, unknown> {
+  const time = record.time ?? new Date();
   const data = record.data ?? new Uint8Array();
   const kept = Buffer.from(
     data.buffer,
@@ -98,7 +106,8 @@ export function toQuarantineDocument(
     dataTruncated: kept.byteLength < data.byteLength,
     dataSha256: sha256(data),
     publishTime: record.publishTime ?? null,
-    time: Timestamp.fromDate(record.time ?? new Date()),
+    time: Timestamp.fromDate(time),
+    expireAt: expireAtFor(time, retentionDays > 0 ? retentionDays : null),
     details,
   };
 }
@@ -106,7 +115,12 @@ export function toQuarantineDocument(
 export function createQuarantineStore(
   firestore: Firestore,
   config: Pick<Config, 'subscriptionsCollection' | 'quarantineCollection'>,
-  options: {timeoutMs?: number; maxDataBytes?: number} = {},
+  options: {
+    timeoutMs?: number;
+    maxDataBytes?: number;
+    /** Days before a quarantine document expires; 0: never. Default 30. */
+    retentionDays?: number;
+  } = {},
 ): QuarantineStore {
   const timeoutMs = options.timeoutMs ?? 15_000;
   return {
@@ -126,7 +140,13 @@ export function createQuarantineStore(
         .doc(id);
       try {
         await withTimeout(
-          ref.create(toQuarantineDocument(record, options.maxDataBytes)),
+          ref.create(
+            toQuarantineDocument(
+              record,
+              options.maxDataBytes,
+              options.retentionDays,
+            ),
+          ),
           timeoutMs,
           'a quarantine write',
         );

@@ -1,6 +1,9 @@
 /**
  * Counting and purging a subscription's stored alerts and quarantine
- * (`{subscriptionsCollection}/{name}/{alertsCollection|quarantineCollection}`).
+ * (`{subscriptionsCollection}/{name}/{alertsCollection|quarantineCollection}`,
+ * and the alerts' cutouts documents, `{cutoutsCollection}`: purged first, so
+ * that an interrupted purge never leaves a cutouts document without its
+ * alert, which would make a redelivery of that alert a 'duplicate').
  * Counts use Firestore's `count()` aggregation (no documents are read).
  * Purges delete in bounded batches (`batchSize` documents per commit, ids
  * only) within a time budget, and say whether they finished.
@@ -39,7 +42,10 @@ export function createAlertCounts(
   firestore: Firestore,
   config: Pick<
     Config,
-    'subscriptionsCollection' | 'alertsCollection' | 'quarantineCollection'
+    | 'subscriptionsCollection'
+    | 'alertsCollection'
+    | 'quarantineCollection'
+    | 'cutoutsCollection'
   >,
   opts: AlertCountsOptions = {},
 ): AlertCountsPort {
@@ -97,6 +103,10 @@ export function createAlertCounts(
     },
     async purge(name) {
       const deadline = now() + budget;
+      const [, doneC] = await drain(
+        sub(name, config.cutoutsCollection),
+        deadline,
+      );
       const [alerts, doneA] = await drain(
         sub(name, config.alertsCollection),
         deadline,
@@ -105,7 +115,7 @@ export function createAlertCounts(
         sub(name, config.quarantineCollection),
         deadline,
       );
-      return {alerts, quarantined, complete: doneA && doneQ};
+      return {alerts, quarantined, complete: doneC && doneA && doneQ};
     },
   };
 }

@@ -38,6 +38,7 @@ import {
   testKeyPair,
 } from '../helpers/id-token';
 import {recordFigure} from '../helpers/stress-report';
+import {alertDocumentId} from '../../src/store/layout';
 
 const PG = 'ardent-cycling-243415';
 const MANAGE_AUD = 'https://manage.example.run.app';
@@ -418,9 +419,10 @@ describe('access control of the manage and ingest functions (functions framework
       .collection('subscriptions')
       .doc(PUSH_SUB)
       .collection('alerts')
-      .doc(sourceId)
+      .doc(alertDocumentId(sourceId))
       .get();
     assert.ok(doc.exists);
+    assert.equal(doc.get('sourceId'), sourceId);
   });
 
   // With a valid token: hostile names, topics, filters and bodies never

@@ -132,7 +132,7 @@ describe('ConsumerStream against the emulators', () => {
       .collection(`subscriptions/${name}/alerts`)
       .get();
     assert.deepEqual(
-      snap.docs.map(d => d.id).sort(),
+      snap.docs.map(d => d.get('sourceId')).sort(),
       results.map(r => r.sourceId).sort(),
     );
     for (const d of snap.docs) assert.ok(acked.includes(d.get('messageId')));

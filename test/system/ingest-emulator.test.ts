@@ -30,6 +30,11 @@ import {
 import {startTcpProxy, TcpProxy} from '../helpers/tcp-proxy';
 import {waitFor} from '../helpers/wait';
 import {samplesDir} from '../../src/local/samples';
+import {
+  alertDocumentId,
+  alertShard,
+  sourceIdOfDocumentId,
+} from '../../src/store/layout';
 
 const PITT = 'ardent-cycling-243415';
 const SUB = 'ztf-loop-e2e';
@@ -46,6 +51,9 @@ describe('ingest function through the Pub/Sub and Firestore emulators', () => {
   const sub = () => db.collection('subscriptions').doc(SUB);
   const ids = async (collection: string) =>
     (await sub().collection(collection).get()).docs.map(d => d.id).sort();
+  /** Source ids of the stored alerts, from their document ids (src/store/layout.ts). */
+  const storedSourceIds = async () =>
+    (await ids('alerts')).map(id => sourceIdOfDocumentId(id) ?? id).sort();
 
   before(async () => {
     const firestoreHost = emu.emulators.firestore!.host;
@@ -164,7 +172,7 @@ describe('ingest function through the Pub/Sub and Firestore emulators', () => {
     await waitFor('every message handled', async () =>
       handled().length >= total ? true : undefined,
     );
-    assert.deepEqual(await ids('alerts'), [...expectedStored].sort());
+    assert.deepEqual(await storedSourceIds(), [...expectedStored].sort());
     const quarantine = await sub().collection('quarantine').get();
     assert.deepEqual(quarantine.docs.map(d => d.id).sort(), [...badIds].sort());
     const reasons = quarantine.docs.map(d => d.get('reason')).sort();
@@ -185,14 +193,31 @@ describe('ingest function through the Pub/Sub and Firestore emulators', () => {
     );
     // A stored document: exact ids, queryable fields, the full record, TOM mappings.
     const one = [...expectedStored][0];
-    const doc = (await sub().collection('alerts').doc(one).get()).data()!;
+    const snap = await sub()
+      .collection('alerts')
+      .doc(alertDocumentId(one))
+      .get();
+    const doc = snap.data()!;
+    // The layout's contract: a scattered document id, the exact decimal id as a field.
+    assert.notEqual(snap.id, one);
     assert.equal(doc.sourceId, one);
+    assert.equal(doc.shard, alertShard(doc.objectId));
     assert.equal(doc.subscription, SUB);
     assert.equal(doc.survey, 'ztf');
     assert.equal(typeof doc.ra, 'number');
     assert.equal(doc.tom.generic.id, one);
     assert.equal(String(doc.record.candid), one);
-    assert.equal(doc.cutouts, undefined, 'cutouts are dropped by default');
+    // CUTOUTS=separate (the default): the stamps in their own document.
+    assert.deepEqual(doc.cutouts, ['science', 'template', 'difference']);
+    assert.equal(doc.cutoutsStored, 'separate');
+    assert.equal(doc.record.cutoutScience, undefined);
+    const cutouts = await sub()
+      .collection('cutouts')
+      .doc(alertDocumentId(one))
+      .get();
+    assert.ok(Buffer.isBuffer(cutouts.get('science')));
+    assert.equal(cutouts.get('sourceId'), one);
+    assert.equal(doc.expireAt, null, 'kept forever without a retention');
 
     // Nothing loops: a few seconds later no message was handled again.
     const before = handled().length;

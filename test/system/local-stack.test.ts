@@ -98,6 +98,21 @@ describe('pittgoogle start (local stack)', () => {
     for (const g of Object.values(groups))
       assert.ok(groupMembers(g).length > 0);
 
+    // The explorer line (a contract), and its read API answering.
+    const explorer = /^ {2}explorer {12}(http:\/\/127\.0\.0\.1:(\d+)\/)$/m.exec(
+      stdout,
+    );
+    assert.ok(explorer, `the explorer line:\n${stdout}`);
+    ports.push(Number(explorer[2]));
+    const subs = await fetch(`${explorer[1]}api/subscriptions`);
+    assert.equal(subs.status, 200);
+    assert.deepEqual(
+      (
+        (await subs.json()) as {subscriptions: Array<{name: string}>}
+      ).subscriptions.map(s => s.name),
+      ['ztf-loop'],
+    );
+
     // The running summary counts from the function's log lines, a channel
     // apart from the Firestore listener that prints "stored": it can lag a
     // second behind the first stored line.

@@ -310,7 +310,9 @@ describe('manage function on the emulators (functions framework)', () => {
     assert.ok(expected.length > 0 && expected.length < 12, 'a real selection');
     const alerts = db.collection('subscriptions/ztf-loop/alerts');
     const ids = async () =>
-      (await alerts.select().get()).docs.map(d => d.id).sort();
+      (await alerts.select('sourceId').get()).docs
+        .map(d => d.get('sourceId'))
+        .sort();
     const deadline = Date.now() + 30_000;
     while ((await ids()).length < expected.length && Date.now() < deadline) {
       await sleep(200);

@@ -21,6 +21,11 @@ import {
   toAlertDocument,
 } from '../../src/store/alert-document';
 import {createAlertStore, StoreManyMode} from '../../src/store/alert-store';
+import {
+  alertDocumentId,
+  alertShard,
+  sourceIdOfDocumentId,
+} from '../../src/store/layout';
 import {createQuarantineStore} from '../../src/store/quarantine-store';
 import {createSubscriptionStore} from '../../src/store/subscription-store';
 import type {MaybeFilter} from '../../src/filter/types';
@@ -52,15 +57,20 @@ describe('Firestore store (emulator)', () => {
     const store = createAlertStore(db, config);
     const candid = 18446744073709551557n; // > 2^64 - 64, far above 2^53
     const doc = toAlertDocument(ztfAlert({candid}), meta(), {
-      keepCutouts: false,
+      cutouts: 'drop',
     });
     assert.equal(await store.store(doc), 'stored');
     const snap = await db
-      .doc(`subscriptions/ztf-loop/alerts/${candid.toString()}`)
+      .doc(
+        `subscriptions/ztf-loop/alerts/${alertDocumentId(candid.toString())}`,
+      )
       .get();
     assert.ok(snap.exists);
-    assert.equal(snap.id, '18446744073709551557');
+    assert.equal(snap.id, doc.documentId);
+    assert.notEqual(snap.id, '18446744073709551557');
+    assert.equal(sourceIdOfDocumentId(snap.id), '18446744073709551557');
     assert.equal(snap.get('sourceId'), '18446744073709551557');
+    assert.equal(snap.get('shard'), alertShard('ZTF23abcdefg'));
     assert.equal(snap.get('record.candidate.candid'), '18446744073709551557');
     assert.equal(snap.get('record.candidate.pid'), '2481250115015');
     assert.equal(snap.get('record.candidate.sgscore1'), null);
@@ -73,13 +83,13 @@ describe('Firestore store (emulator)', () => {
   it('reports a redelivered alert as duplicate and keeps one document', async () => {
     const db = emu.firestore();
     const store = createAlertStore(db, config);
-    const doc = toAlertDocument(ztfAlert(), meta(), {keepCutouts: true});
+    const doc = toAlertDocument(ztfAlert(), meta(), {cutouts: 'inline'});
     assert.equal(await store.store(doc), 'stored');
     const again = toAlertDocument(
       ztfAlert(),
       {...meta(), messageId: 'other'},
       {
-        keepCutouts: true,
+        cutouts: 'inline',
       },
     );
     assert.equal(await store.store(again), 'duplicate');
@@ -95,7 +105,7 @@ describe('Firestore store (emulator)', () => {
     const db = emu.firestore();
     const store = createAlertStore(db, config);
     const giant = ztfAlert({stampBytes: 300_000, prv: 8000, fp: 8000});
-    const doc = toAlertDocument(giant, meta(), {keepCutouts: true});
+    const doc = toAlertDocument(giant, meta(), {cutouts: 'inline'});
     assert.ok(doc.sizeBytes < FIRESTORE_MAX_DOCUMENT_BYTES);
     assert.equal(await store.store(doc), 'stored');
     const snap = await store.alertRef('ztf-loop', doc.sourceId).get();
@@ -112,7 +122,7 @@ describe('Firestore store (emulator)', () => {
       [1, 2],
       [3, [4n]],
     ];
-    const doc = toAlertDocument(alert, meta(), {keepCutouts: false});
+    const doc = toAlertDocument(alert, meta(), {cutouts: 'drop'});
     assert.equal(await store.store(doc), 'stored');
     const snap = await store.alertRef('ztf-loop', doc.sourceId).get();
     assert.deepEqual(snap.get('record.matrix'), [
@@ -130,7 +140,7 @@ describe('Firestore store (emulator)', () => {
       ['sub-b', 3000000000000000003n],
     ] as const) {
       const doc = toAlertDocument(ztfAlert({candid}), meta(sub), {
-        keepCutouts: false,
+        cutouts: 'drop',
       });
       assert.equal(await store.store(doc), 'stored');
     }
@@ -141,7 +151,7 @@ describe('Firestore store (emulator)', () => {
       .orderBy('sourceId')
       .get();
     assert.deepEqual(
-      all.docs.map(d => [d.get('subscription'), d.id]),
+      all.docs.map(d => [d.get('subscription'), d.get('sourceId')]),
       [
         ['sub-a', '3000000000000000001'],
         ['sub-a', '3000000000000000002'],
@@ -162,7 +172,7 @@ describe('Firestore store (emulator)', () => {
         toAlertDocument(
           ztfAlert({candid: 4000000000000000000n + BigInt(i)}),
           meta(),
-          {keepCutouts: true},
+          {cutouts: 'inline'},
         ),
       );
       assert.equal(await store.store(docs[3]), 'stored'); // already there
@@ -193,7 +203,7 @@ describe('Firestore store (emulator)', () => {
         toAlertDocument(
           ztfAlert({candid: 4100000000000000000n + BigInt(i)}),
           meta(`refused-${mode}`),
-          {keepCutouts: false},
+          {cutouts: 'drop'},
         ),
       );
       // Valid for the client, refused by the server: above 1 MiB.
@@ -230,7 +240,7 @@ describe('Firestore store (emulator)', () => {
           alerts.push(alert);
           docs.push(
             toAlertDocument(alert, meta('decoded'), {
-              keepCutouts: true,
+              cutouts: 'inline',
               tom: a => ({generic: toGenericAlert(a), target: toTarget(a)}),
             }),
           );
@@ -349,7 +359,7 @@ describe('Firestore unreachable', () => {
     );
     const store = createAlertStore(db, config, {timeoutMs: 2000});
     const q = createQuarantineStore(db, config, {timeoutMs: 2000});
-    const doc = toAlertDocument(ztfAlert(), meta(), {keepCutouts: false});
+    const doc = toAlertDocument(ztfAlert(), meta(), {cutouts: 'drop'});
     const t0 = Date.now();
     await assert.rejects(
       store.store(doc),

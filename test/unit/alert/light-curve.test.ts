@@ -39,7 +39,7 @@ function firestoreForm(alert: Parameters<typeof toAlertDocument>[0]): {
   record: Rec;
   histories: Record<string, unknown[] | null>;
 } {
-  const doc = toAlertDocument(alert, {subscription: 's'}, {keepCutouts: false});
+  const doc = toAlertDocument(alert, {subscription: 's'}, {cutouts: 'drop'});
   const texts = doc.data.histories as Record<string, string>;
   const histories: Record<string, unknown[] | null> = {};
   for (const [k, text] of Object.entries(texts)) {

@@ -132,7 +132,9 @@ describe('deploy plan', () => {
       ALERTS_COLLECTION: 'alerts',
       QUARANTINE_COLLECTION: 'quarantine',
       SUBSCRIPTIONS_COLLECTION: 'subscriptions',
-      KEEP_CUTOUTS: 'false',
+      CUTOUTS_COLLECTION: 'cutouts',
+      CUTOUTS: 'separate',
+      QUARANTINE_RETENTION_DAYS: '30',
       LOG_LEVEL: 'INFO',
       NODE_ENV: 'production',
     };
@@ -151,6 +153,8 @@ describe('deploy plan', () => {
       DEAD_LETTER_TOPIC: `projects/${P}/topics/pittgoogle-dead-letter`,
       MAX_DELIVERY_ATTEMPTS: '10',
       ACK_DEADLINE_SECONDS: '600',
+      RETRY_MIN_BACKOFF_SECONDS: '10',
+      RETRY_MAX_BACKOFF_SECONDS: '600',
       // The comma list survives because the flag switched delimiter.
       AUTH_ALLOWED_EMAILS: 'alice@example.org,bob@example.org',
     });
@@ -158,6 +162,8 @@ describe('deploy plan', () => {
       deployPlan(
         sample({
           'keep-cutouts': 'yes',
+          'retry-min-backoff': '30',
+          'quarantine-retention-days': '0',
           'schema-source': 'schemas/lsst',
           'log-level': 'debug',
           'max-delivery-attempts': '5',
@@ -166,7 +172,16 @@ describe('deploy plan', () => {
       'functions',
       'deploy',
     );
-    assert.equal(envOf(custom[0]).KEEP_CUTOUTS, 'true');
+    // The deprecated --keep-cutouts=true is --cutouts=inline.
+    assert.equal(envOf(custom[0]).CUTOUTS, 'inline');
+    assert.equal(envOf(custom[0]).QUARANTINE_RETENTION_DAYS, '0');
+    assert.equal(envOf(custom[1]).RETRY_MIN_BACKOFF_SECONDS, '30');
+    assert.equal(
+      envOf(
+        find(deployPlan(sample({cutouts: 'drop'})), 'functions', 'deploy')[0],
+      ).CUTOUTS,
+      'drop',
+    );
     assert.equal(envOf(custom[0]).SCHEMA_SOURCE, 'schemas/lsst');
     assert.equal(envOf(custom[1]).LOG_LEVEL, 'DEBUG');
     assert.equal(envOf(custom[1]).MAX_DELIVERY_ATTEMPTS, '5');
@@ -282,7 +297,7 @@ describe('deploy plan', () => {
     );
   });
 
-  it('deploys indexes from the file (gcloud where it can, the Admin API for collection-group fields) and deny-all rules', () => {
+  it('deploys indexes from the file, the TTL policies, and deny-all rules', () => {
     const steps = deployPlan();
     const exempt = find(
       steps,
@@ -291,13 +306,28 @@ describe('deploy plan', () => {
       'fields',
       'update',
     ).filter(s => s.argv.includes('--disable-indexes'));
-    assert.deepEqual(exempt.map(s => s.argv[4]).sort(), [
+    const exemptOf = (group: string) =>
+      exempt
+        .filter(s => flag(s, 'collection-group') === group)
+        .map(s => s.argv[4])
+        .sort();
+    assert.deepEqual(exemptOf('alerts'), [
       'attributes',
       'cutouts',
+      'expireAt',
       'histories',
+      'ingestTime',
+      'jd',
+      'messageId',
+      'mjd',
+      'objectId',
+      'publishTime',
       'record',
+      'sourceId',
       'tom',
     ]);
+    assert.ok(exemptOf('cutouts').includes('science'));
+    assert.ok(exemptOf('quarantine').includes('data'));
     const composite = find(
       steps,
       'firestore',
@@ -305,7 +335,15 @@ describe('deploy plan', () => {
       'composite',
       'create',
     );
-    assert.equal(composite.length, 3);
+    assert.equal(composite.length, 10);
+    for (const s of composite) {
+      assert.ok(
+        s.argv
+          .find(a => a.startsWith('--field-config='))!
+          .includes('field-path=shard,'),
+        'every composite index leads with the shard',
+      );
+    }
     assert.ok(
       composite.some(
         s =>
@@ -313,27 +351,42 @@ describe('deploy plan', () => {
           s.argv.includes('--field-config=field-path=objectId,order=ascending'),
       ),
     );
-    const http = steps.filter(s => s.kind === 'http');
-    assert.ok(
-      http.some(
-        s =>
-          s.kind === 'http' &&
-          s.method === 'PATCH' &&
-          s.url.includes(
-            '/collectionGroups/alerts/fields/publishTime?updateMask=indexConfig',
-          ),
-      ),
+    // TTL on expireAt of each collection group, after its exemption.
+    const ttl = find(steps, 'firestore', 'fields', 'ttls', 'update');
+    assert.deepEqual(
+      ttl.map(s => `${flag(s, 'collection-group')}.${s.argv[4]}`).sort(),
+      ['alerts.expireAt', 'cutouts.expireAt', 'quarantine.expireAt'],
     );
+    for (const s of ttl) {
+      assert.ok(s.argv.includes('--enable-ttl'));
+      const exemption = exempt.find(
+        e =>
+          e.argv[4] === 'expireAt' &&
+          flag(e, 'collection-group') === flag(s, 'collection-group'),
+      )!;
+      assert.ok(steps.indexOf(exemption) < steps.indexOf(s));
+    }
+    const http = steps.filter(s => s.kind === 'http');
     const ruleset = http.find(s => s.capture === 'RULESET_NAME');
     assert.ok(
       ruleset &&
         JSON.stringify(ruleset.body).includes('allow read, write: if false'),
     );
     // Renamed collections get the same indexes under their own ids.
-    const renamed = deployPlan(sample({'alerts-collection': 'ztf_alerts'}));
+    const renamed = deployPlan(
+      sample({
+        'alerts-collection': 'ztf_alerts',
+        'cutouts-collection': 'stamps',
+      }),
+    );
     assert.ok(
       find(renamed, 'firestore', 'indexes', 'composite', 'create').every(
         s => flag(s, 'collection-group') === 'ztf_alerts',
+      ),
+    );
+    assert.ok(
+      find(renamed, 'firestore', 'fields', 'ttls', 'update').some(
+        s => flag(s, 'collection-group') === 'stamps',
       ),
     );
     // Without rules there is no REST call to the Rules API and no API to enable for it.
@@ -403,6 +456,17 @@ describe('deploy plan', () => {
         {project: P, 'keep-cutouts': 'maybe'},
         /--keep-cutouts must be true or false/,
       ],
+      [{project: P, cutouts: 'sometimes'}, /--cutouts must be one of/],
+      [{project: P, cutouts: 'drop', 'keep-cutouts': 'true'}, /give only one/],
+      [
+        {project: P, 'retry-min-backoff': '700'},
+        /--retry-min-backoff must be an integer in \[0, 600\]/,
+      ],
+      [
+        {project: P, 'retry-min-backoff': '60', 'retry-max-backoff': '30'},
+        /must not exceed --retry-max-backoff/,
+      ],
+      [{project: P, 'cutouts-collection': 'alerts'}, /must differ/],
       [{project: P, 'log-level': 'loud'}, /--log-level/],
       [{project: P, 'schema-source': '../../etc'}, /--schema-source/],
       [{project: P, 'alerts-collection': 'a/b'}, /--alerts-collection/],

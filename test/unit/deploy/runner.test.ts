@@ -314,6 +314,16 @@ describe('deploy program', () => {
       r.stdout,
       /^gcloud pubsub topics create pittgoogle-dead-letter /m,
     );
+    // Retention: the TTL policies of alerts, cutouts and quarantine.
+    for (const group of ['alerts', 'cutouts', 'quarantine']) {
+      assert.match(
+        r.stdout,
+        new RegExp(
+          `^gcloud firestore fields ttls update expireAt --collection-group=${group} --enable-ttl `,
+          'm',
+        ),
+      );
+    }
     const syntax = spawnSync('bash', ['-n'], {
       input: r.stdout,
       encoding: 'utf8',
@@ -461,8 +471,8 @@ describe('deploy program', () => {
       );
       assert.equal(
         out.filter(l => l.includes('already exists: kept as it is')).length,
-        existing ? 10 : 0,
-        'database, 4 accounts, topic, keeper and 3 composite indexes',
+        existing ? 17 : 0,
+        'database, 4 accounts, topic, keeper and 10 composite indexes',
       );
     }
     delete process.env.FAKE_EXISTING;

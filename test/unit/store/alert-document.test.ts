@@ -112,8 +112,8 @@ describe('toFirestoreValue', () => {
 describe('toAlertDocument', () => {
   const now = new Date('2023-12-01T06:00:05Z');
 
-  it('puts queryable fields on top and the exact record below, without cutouts by default', () => {
-    const doc = toAlertDocument(ztfAlert(), META, {keepCutouts: false, now});
+  it('puts queryable fields on top and the exact record below, without cutouts in it', () => {
+    const doc = toAlertDocument(ztfAlert(), META, {cutouts: 'drop', now});
     const d = doc.data;
     assert.equal(doc.sourceId, '2982177112815010003');
     assert.equal(d.sourceId, '2982177112815010003');
@@ -123,7 +123,8 @@ describe('toAlertDocument', () => {
     assert.equal(d.messageId, META.messageId);
     assert.deepEqual(d.attributes, META.attributes);
     assert.ok(d.publishTime instanceof Timestamp);
-    assert.equal((d.publishTime as Timestamp).nanoseconds, 123456789);
+    // Microseconds, as Firestore keeps them (the read side's cursors rely on it).
+    assert.equal((d.publishTime as Timestamp).nanoseconds, 123456000);
     assert.deepEqual(d.ingestTime, Timestamp.fromDate(now));
     assert.equal(d.tom, null);
     assert.deepEqual(d.trimmed, []);
@@ -149,14 +150,17 @@ describe('toAlertDocument', () => {
     assert.ok(doc.sizeBytes > 1000 && doc.sizeBytes < 10_000);
   });
 
-  it('keeps cutouts as bytes when asked, and stores the injected TOM mapping', () => {
+  it('keeps cutouts as bytes inline when asked, and stores the injected TOM mapping', () => {
     const doc = toAlertDocument(ztfAlert(), META, {
-      keepCutouts: true,
+      cutouts: 'inline',
       now,
       tom: a => ({name: a.objectId, ra: a.ra, score: a.classtar}),
     });
     const record = doc.data.record as Record<string, {stampData: unknown}>;
     assert.ok(Buffer.isBuffer(record.cutoutScience.stampData));
+    assert.deepEqual(doc.data.cutouts, ['science', 'template', 'difference']);
+    assert.equal(doc.data.cutoutsStored, 'inline');
+    assert.equal(doc.cutouts, null, 'no cutouts document');
     assert.deepEqual(doc.data.tom, {
       name: 'ZTF23abcdefg',
       ra: 150.1234567,
@@ -167,9 +171,10 @@ describe('toAlertDocument', () => {
 
   it('trims a giant alert below the bound: cutouts first, then histories', () => {
     const giant = ztfAlert({stampBytes: 300_000, prv: 8000, fp: 8000});
-    const doc = toAlertDocument(giant, META, {keepCutouts: true, now});
+    const doc = toAlertDocument(giant, META, {cutouts: 'inline', now});
     assert.ok(doc.sizeBytes <= DEFAULT_MAX_DOCUMENT_BYTES);
     assert.equal(doc.trimmed[0], 'cutouts');
+    assert.deepEqual(doc.data.cutouts, [], 'the trimmed stamps are not listed');
     assert.deepEqual(doc.trimmed, ['cutouts', 'histories.fp_hists']);
     const histories = doc.data.histories as Record<string, string>;
     assert.equal(JSON.parse(histories.prv_candidates).length, 8000);
@@ -179,12 +184,12 @@ describe('toAlertDocument', () => {
     assert.equal('cutoutScience' in record, false);
     assert.equal(record.candid, '2982177112815010003');
     // The estimate is the documented size of what is really stored.
-    const path = ['x'.repeat(100), 'ztf-loop', 'x'.repeat(100), doc.sourceId];
+    const path = ['x'.repeat(100), 'ztf-loop', 'x'.repeat(100), doc.documentId];
     assert.equal(doc.sizeBytes, documentSize(path, doc.data));
 
     // A smaller bound forces more: histories go, in order, then the rest.
     const small = toAlertDocument(ztfAlert({prv: 50, fp: 50}), META, {
-      keepCutouts: true,
+      cutouts: 'inline',
       now,
       maxBytes: 3000,
     });
@@ -196,8 +201,7 @@ describe('toAlertDocument', () => {
     assert.deepEqual(small.data.histories, {});
     assert.ok(small.sizeBytes <= 3000);
     assert.throws(
-      () =>
-        toAlertDocument(ztfAlert(), META, {keepCutouts: false, maxBytes: 100}),
+      () => toAlertDocument(ztfAlert(), META, {cutouts: 'drop', maxBytes: 100}),
       (e: AlertError) => e.permanent && e.code === 'too-large',
     );
   });
@@ -205,12 +209,11 @@ describe('toAlertDocument', () => {
   it('refuses ids that cannot be Firestore document ids', () => {
     const a = ztfAlert();
     assert.throws(
-      () =>
-        toAlertDocument({...a, sourceId: 'a/b'}, META, {keepCutouts: false}),
+      () => toAlertDocument({...a, sourceId: 'a/b'}, META, {cutouts: 'drop'}),
       (e: AlertError) => e.permanent && e.code === 'invalid-alert',
     );
     assert.throws(
-      () => toAlertDocument(a, {subscription: '..'}, {keepCutouts: false}),
+      () => toAlertDocument(a, {subscription: '..'}, {cutouts: 'drop'}),
       (e: AlertError) => e.code === 'invalid-name',
     );
   });
@@ -225,7 +228,7 @@ describe('reserved keys in alert and quarantine documents', () => {
     const doc = toAlertDocument(
       {...alert, record: {...alert.record, __y__: 7}},
       {...META, attributes},
-      {keepCutouts: false},
+      {cutouts: 'drop'},
     );
     assert.deepEqual(doc.data.attributes, {
       '~__x__': '1',

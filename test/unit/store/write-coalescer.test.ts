@@ -4,13 +4,16 @@ import {describe, it} from 'node:test';
 import {PermanentError, TransientError} from '../../../src/errors';
 import type {AlertDocument} from '../../../src/store/alert-document';
 import type {ItemOutcome} from '../../../src/store/alert-store';
+import {alertDocumentId} from '../../../src/store/layout';
 import {createWriteCoalescer} from '../../../src/store/write-coalescer';
 
 const doc = (sourceId: string, subscription = 'ztf-loop'): AlertDocument => ({
   subscription,
   sourceId,
+  documentId: alertDocumentId(sourceId),
   data: {sourceId},
   sizeBytes: 100,
+  cutouts: null,
   trimmed: [],
 });
 
