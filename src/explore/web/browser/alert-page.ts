@@ -35,6 +35,7 @@ export async function renderAlertPage(name = '', sourceId = ''): Promise<void> {
   const objectId = text(alert.objectId);
   const survey = text(alert.survey);
   const heading = main().querySelector('h1')!;
+  heading.classList.toggle('long', objectId.length > 60);
   heading.replaceChildren(
     link(pages.object(objectId), null, objectId),
     h(

@@ -275,7 +275,11 @@ class LiveTable {
       h(
         'th',
         {attrs: {scope: 'row'}},
-        link(href, {class: 'row-link'}, text(a.objectId)),
+        link(
+          href,
+          {class: 'row-link', attrs: {title: text(a.objectId)}},
+          text(a.objectId),
+        ),
         isNew ? h('span', {class: 'badge'}, 'new') : null,
       ),
       h('td', {class: 'id'}, sourceId),

@@ -37,7 +37,8 @@ export function startPage(
   }
   replace(
     main(),
-    h('h1', null, heading),
+    // A very long heading (an id from data) in a smaller type.
+    h('h1', {class: heading.length > 60 ? 'long' : undefined}, heading),
     h('p', {attrs: {id: 'page-status', role: 'status'}}),
   );
 }

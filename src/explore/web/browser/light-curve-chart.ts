@@ -328,7 +328,7 @@ export function mountLightCurve(
           scale: 'x',
           side: 2,
           label: 'MJD',
-          values: (_u, splits) => splits.map(v => fixed(v, 0)),
+          values: (_u, splits) => tickText(splits, v => v),
         },
         {
           ...axis,
@@ -344,7 +344,7 @@ export function mountLightCurve(
           label: 'days ago',
           space: 55,
           grid: {show: false},
-          values: (_u, splits) => splits.map(v => fixed(nowMjd - v, 0)),
+          values: (_u, splits) => tickText(splits, v => nowMjd - v),
         },
       ],
       series: [
@@ -361,6 +361,13 @@ export function mountLightCurve(
     if (w !== chart.width) chart.setSize({width: w, height: heightFor(w)});
   }).observe(chartBox);
   return figure;
+}
+
+/** Tick labels with as many decimals as their spacing needs (no repeated labels). */
+function tickText(splits: number[], f: (v: number) => number): string[] {
+  const step = splits.length > 1 ? Math.abs(splits[1] - splits[0]) : 1;
+  const digits = step >= 1 ? 0 : step >= 0.1 ? 1 : step >= 0.01 ? 2 : 3;
+  return splits.map(v => fixed(f(v), digits));
 }
 
 function legend(lc: LightCurve, highlight: string | null): HTMLElement {
