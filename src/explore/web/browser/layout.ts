@@ -97,3 +97,21 @@ export function facts(entries: Array<[string, Node | string]>): HTMLElement {
     dl.append(h('div', null, h('dt', null, k), h('dd', null, v)));
   return dl;
 }
+
+/**
+ * Marks a table to show as one card per row on a narrow screen: each cell
+ * gets its column's heading (text of this code) as data-label, which the
+ * stylesheet prints before it.
+ */
+export function asCards(table: HTMLTableElement): HTMLTableElement {
+  const heads = [...table.querySelectorAll('thead th')].map(
+    th => th.textContent ?? '',
+  );
+  table.classList.add('cards');
+  for (const tr of table.querySelectorAll('tbody tr')) {
+    [...tr.children].forEach((cell, k) =>
+      cell.setAttribute('data-label', heads[k] ?? ''),
+    );
+  }
+  return table;
+}

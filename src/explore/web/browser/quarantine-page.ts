@@ -7,7 +7,7 @@
 import {api, QuarantineItem} from './api.js';
 import {h, link, num, replace, str, text} from './dom.js';
 import {bytesText, isoText} from './format.js';
-import {errorBox, main, startPage, status} from './layout.js';
+import {asCards, errorBox, main, startPage, status} from './layout.js';
 import {pages} from './routes.js';
 
 export async function renderQuarantinePage(name = ''): Promise<void> {
@@ -79,28 +79,30 @@ export async function renderQuarantinePage(name = ''): Promise<void> {
       h(
         'div',
         {class: 'table-scroll'},
-        h(
-          'table',
-          {class: 'data quarantine'},
-          h('caption', null, `Quarantined messages of ${name}, newest first`),
+        asCards(
           h(
-            'thead',
-            null,
+            'table',
+            {class: 'data quarantine'},
+            h('caption', null, `Quarantined messages of ${name}, newest first`),
             h(
-              'tr',
+              'thead',
               null,
-              ...[
-                'Time (UTC)',
-                'Reason',
-                'Message',
-                'Message id',
-                'Size',
-                'SHA-256',
-                'Attributes',
-              ].map(t => h('th', {attrs: {scope: 'col'}}, t)),
+              h(
+                'tr',
+                null,
+                ...[
+                  'Time (UTC)',
+                  'Reason',
+                  'Message',
+                  'Message id',
+                  'Size',
+                  'SHA-256',
+                  'Attributes',
+                ].map(t => h('th', {attrs: {scope: 'col'}}, t)),
+              ),
             ),
+            body,
           ),
-          body,
         ),
       ),
       h('nav', {class: 'pager', attrs: {'aria-label': 'Pages'}}, newer, older),

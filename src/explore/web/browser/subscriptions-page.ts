@@ -3,7 +3,7 @@
 import {api} from './api.js';
 import {h, link, num, str, text} from './dom.js';
 import {isoText} from './format.js';
-import {errorBox, main, startPage, status} from './layout.js';
+import {asCards, errorBox, main, startPage, status} from './layout.js';
 import {pages} from './routes.js';
 
 export async function renderSubscriptionsPage(): Promise<void> {
@@ -70,27 +70,29 @@ export async function renderSubscriptionsPage(): Promise<void> {
     h(
       'div',
       {class: 'table-scroll'},
-      h(
-        'table',
-        {class: 'data'},
-        h('caption', null, 'Subscriptions of this deployment'),
+      asCards(
         h(
-          'thead',
-          null,
+          'table',
+          {class: 'data'},
+          h('caption', null, 'Subscriptions of this deployment'),
           h(
-            'tr',
+            'thead',
             null,
-            ...[
-              'Name',
-              'Topic',
-              'Filter',
-              'Alerts',
-              'Quarantined',
-              'Newest alert (UTC)',
-            ].map(t => h('th', {attrs: {scope: 'col'}}, t)),
+            h(
+              'tr',
+              null,
+              ...[
+                'Name',
+                'Topic',
+                'Filter',
+                'Alerts',
+                'Quarantined',
+                'Newest alert (UTC)',
+              ].map(t => h('th', {attrs: {scope: 'col'}}, t)),
+            ),
           ),
+          body,
         ),
-        body,
       ),
     ),
   );
