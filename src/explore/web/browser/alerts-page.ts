@@ -379,7 +379,8 @@ class LiveTable {
         cursor = str(res.next);
         if (!cursor) break;
       }
-      if (generation !== this.generation || !this.body) return;
+      // Nothing is added while paused, even by a check that began before.
+      if (generation !== this.generation || !this.body || this.paused) return;
       for (const a of fresh.reverse()) {
         this.known.add(String(a.sourceId));
         this.rows.unshift(a);
