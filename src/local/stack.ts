@@ -89,12 +89,12 @@ export interface LocalStack {
   manageUrl: string;
   /** What the management function answered to the touch of the subscription. */
   touchMessage: string;
+  /** Base URL of the explore function (the explorer pages and the read API under /api/). */
+  exploreUrl: string;
   /** The LSST topic and subscription, when there are LSST packets to replay. */
   lsst: {topic: string; subscription: string; touchMessage: string} | null;
   /** What is replayed, in words. */
   replayDescription: string;
-  /** Base URL of the explore function (the explorer pages and the read API under /api/). */
-  exploreUrl: string;
   /** Process groups (emulators, functions), for checks that nothing is left. */
   pids: {
     pubsub: number;

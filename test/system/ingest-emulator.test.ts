@@ -29,12 +29,12 @@ import {
 } from '../helpers';
 import {startTcpProxy, TcpProxy} from '../helpers/tcp-proxy';
 import {waitFor} from '../helpers/wait';
-import {samplesDir} from '../../src/local/samples';
 import {
   alertDocumentId,
   alertShard,
   sourceIdOfDocumentId,
 } from '../../src/store/layout';
+import {samplesDir} from '../../src/local/samples';
 
 const PITT = 'ardent-cycling-243415';
 const SUB = 'ztf-loop-e2e';
