@@ -10,11 +10,8 @@ import {brokerLinks} from './brokers.js';
 import {h, link, num, str, text} from './dom.js';
 import {agoText, fixed, isoText, magText, scoreText} from './format.js';
 import {errorBox, facts, main, section, startPage, status} from './layout.js';
-import {
-  cleanLightCurve,
-  lightCurveTable,
-  mountLightCurve,
-} from './light-curve-chart.js';
+import {cleanLightCurve, mountLightCurve} from './light-curve-chart.js';
+import {lightCurveTable} from './light-curve-table.js';
 import {pages} from './routes.js';
 import {stampsSection} from './stamps.js';
 

@@ -207,6 +207,7 @@ export function mountLightCurve(
     const plotted: PlottedData = {detections: [], upperLimits: []};
     const seen: Screen[] = [];
     const size = 5.5 * px;
+    let ring: [number, number] | null = null;
     ctx.save();
     ctx.beginPath();
     ctx.rect(left, top, width, height);
@@ -259,13 +260,7 @@ export function mountLightCurve(
         line(ctx, x - 0.6 * size, y1, x + 0.6 * size, y1);
       }
       mark(ctx, pathOf(d.band), x, y, size, colour, false);
-      if (opts.highlight && d.sourceId === opts.highlight) {
-        ctx.strokeStyle = '#000000';
-        ctx.lineWidth = 2 * px;
-        ctx.beginPath();
-        ctx.arc(x, y, 2.1 * size, 0, 2 * Math.PI);
-        ctx.stroke();
-      }
+      if (opts.highlight && d.sourceId === opts.highlight) ring = [x, y];
       plotted.detections.push({
         mjd: d.mjd,
         band: d.band,
@@ -285,6 +280,14 @@ export function mountLightCurve(
       });
     }
     ctx.restore();
+    // The ring of this alert is drawn unclipped (it may sit at an edge).
+    if (ring) {
+      ctx.strokeStyle = '#000000';
+      ctx.lineWidth = 2 * px;
+      ctx.beginPath();
+      ctx.arc(ring[0], ring[1], 2.1 * size, 0, 2 * Math.PI);
+      ctx.stroke();
+    }
     // Screen positions relative to the plotting area, in CSS pixels.
     screen = seen.map(s => ({...s, x: s.x - left / px, y: s.y - top / px}));
     figure.setAttribute('data-plotted', JSON.stringify(plotted));
@@ -391,75 +394,4 @@ function legend(lc: LightCurve, highlight: string | null): HTMLElement {
     ul.append(h('li', null, '◯ ringed: this alert'));
   }
   return ul;
-}
-
-/** The light curve as a table (the chart's data for every reader). */
-export function lightCurveTable(
-  lc: LightCurve,
-  now: Date,
-  highlight?: string | null,
-): HTMLElement {
-  const rows = [
-    ...lc.detections.map(d => ({
-      mjd: d.mjd,
-      band: d.band,
-      kind: `detection (${d.origin || '?'})`,
-      value: magText(d.mag, d.magErr),
-      limit: false,
-      sourceId: d.sourceId,
-    })),
-    ...lc.upperLimits.map(l => ({
-      mjd: l.mjd,
-      band: l.band,
-      kind: 'upper limit',
-      value: `> ${l.limitMag.toFixed(3)}`,
-      limit: true,
-      sourceId: null,
-    })),
-  ].sort((a, b) => a.mjd - b.mjd);
-  const table = h(
-    'table',
-    {class: 'data light-curve-table'},
-    h(
-      'caption',
-      null,
-      `${lc.detections.length} detections, ${lc.upperLimits.length} upper limits`,
-    ),
-    h(
-      'thead',
-      null,
-      h(
-        'tr',
-        null,
-        ...['MJD', 'days ago', 'band', 'magnitude', 'kind', 'source id'].map(
-          t => h('th', {attrs: {scope: 'col'}}, t),
-        ),
-      ),
-    ),
-  );
-  const body = h('tbody');
-  for (const row of rows) {
-    body.append(
-      h(
-        'tr',
-        {
-          class:
-            row.sourceId && row.sourceId === highlight ? 'current' : undefined,
-        },
-        h('td', {class: 'num'}, row.mjd.toFixed(5)),
-        h('td', {class: 'num'}, agoText(row.mjd, now)),
-        h('td', null, bandMarker(row.band, row.limit), ` ${row.band}`),
-        h('td', {class: 'num'}, row.value),
-        h('td', null, row.kind),
-        h('td', {class: 'id'}, row.sourceId ?? '—'),
-      ),
-    );
-  }
-  table.append(body);
-  return h(
-    'details',
-    {class: 'light-curve-data'},
-    h('summary', null, 'Light curve data'),
-    h('div', {class: 'table-scroll'}, table),
-  );
 }

@@ -10,11 +10,8 @@ import {brokersParagraph} from './alert-page.js';
 import {h, link, num, str, text} from './dom.js';
 import {agoText, fixed, magText} from './format.js';
 import {errorBox, main, section, startPage, status} from './layout.js';
-import {
-  cleanLightCurve,
-  lightCurveTable,
-  mountLightCurve,
-} from './light-curve-chart.js';
+import {cleanLightCurve, mountLightCurve} from './light-curve-chart.js';
+import {lightCurveTable} from './light-curve-table.js';
 import {pages} from './routes.js';
 
 export async function renderObjectPage(objectId = ''): Promise<void> {
