@@ -622,6 +622,23 @@ describe('explorer in headless Chromium over the real stack', () => {
       [],
     );
     assert.deepEqual(problems.pageErrors, []);
+
+    // A hostile filter in the address: the API's 400, shown as text.
+    problems.clear();
+    await page.goto(
+      `${base}/s/${SUB}?band=${encodeURIComponent('"><script>window.__pwned=11</script>')}`,
+    );
+    await page.locator('.error').waitFor();
+    assert.match(
+      (await page.locator('.error').textContent())!,
+      /^⚠?\s*Bad request: band must be one of/,
+    );
+    await assertInert(page, problems);
+    assert.deepEqual(
+      problems.httpErrors.map(e => e.split(' ')[0]),
+      ['400'],
+    );
+    assert.deepEqual([...problems.pageErrors, ...problems.failedRequests], []);
     await page.close();
   });
 });
