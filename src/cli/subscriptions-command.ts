@@ -60,6 +60,14 @@ interface TouchOptions {
   ackDeadline?: string;
   retainAcked?: boolean;
   expirationDays?: string;
+  retentionDays?: string;
+}
+
+/** --retention-days: a number of days, or "forever" (null). */
+function retentionDays(v: string | undefined): number | null | undefined {
+  if (v === undefined) return undefined;
+  if (v === 'forever') return null;
+  return int(v, '--retention-days');
 }
 
 function int(v: string | undefined, name: string): number | undefined {
@@ -92,6 +100,10 @@ export const registerSubscriptionsCommand: RegisterCommand = (program, io) => {
       '--expiration-days <d>',
       'days of inactivity before expiry (1..365)',
     )
+    .option(
+      '--retention-days <d>',
+      'days its stored alerts are kept (1..36500), or "forever" (the default for a new subscription); applies to alerts stored from then on',
+    )
     .action((name: string, o: TouchOptions) =>
       run(io, 'touch', async (m, pg) => {
         let body: Record<string, unknown>;
@@ -99,6 +111,11 @@ export const registerSubscriptionsCommand: RegisterCommand = (program, io) => {
           if (o.filter || o.topic) {
             throw new Error(
               '--classtar-* (the tom_pittgoogle form) cannot be combined with --filter or --topic',
+            );
+          }
+          if (o.retentionDays !== undefined) {
+            throw new Error(
+              '--retention-days cannot be combined with the tom_pittgoogle form (--classtar-*)',
             );
           }
           body = {
@@ -115,6 +132,7 @@ export const registerSubscriptionsCommand: RegisterCommand = (program, io) => {
             ackDeadlineSeconds: int(o.ackDeadline, '--ack-deadline'),
             retainAckedMessages: o.retainAcked || undefined,
             expirationDays: int(o.expirationDays, '--expiration-days'),
+            retentionDays: retentionDays(o.retentionDays),
           };
           for (const k of Object.keys(body)) {
             if (body[k] === undefined) delete body[k];

@@ -35,7 +35,7 @@ export interface DecoderPort {
   ): Promise<{alerts: Alert[]; complete: boolean}>;
 }
 
-/** A subscription's compiled filter. */
+/** A subscription's compiled filter (and, when stored, its retention). */
 export interface FilterPort {
   matches(alert: Alert, attributes: Record<string, string>): boolean;
   /**
@@ -46,6 +46,8 @@ export interface FilterPort {
   readonly readsFullRecord?: boolean;
   /** The stored filter; null lets every alert pass. */
   readonly filter?: unknown;
+  /** Days its alerts are kept; null or absent: forever. */
+  readonly retentionDays?: number | null;
 }
 
 /** Gives the (cached) filter of a subscription; may throw TransientError. */
@@ -58,9 +60,11 @@ export interface StoreMeta {
   messageId?: string;
   publishTime?: string;
   attributes: Record<string, string>;
+  /** The subscription's retention (documents get `expireAt`); null: forever. */
+  retentionDays?: number | null;
 }
 
-/** Writes one alert idempotently (document id = source id). */
+/** Writes one alert idempotently (document id from the source id: src/store/layout.ts). */
 export interface AlertStorePort {
   store(alert: Alert, meta: StoreMeta): Promise<'stored' | 'duplicate'>;
 }
@@ -181,6 +185,7 @@ export function createIngestPipeline(deps: PipelineDeps) {
       messageId: msg.messageId,
       publishTime: msg.publishTime,
       attributes: msg.attributes,
+      retentionDays: filter.retentionDays ?? null,
     };
     // The ids are kept, not the decoded alert: nothing holds its record
     // (thousands of small objects for a ZTF alert with its histories) while

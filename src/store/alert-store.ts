@@ -8,9 +8,10 @@
  * unreachable Firestore surfaces as a TransientError, not a hang.
  *
  * An alert with a cutouts document (CUTOUTS=separate: `doc.cutouts`) is one
- * unit: both documents are created in the same commit, both or neither, and
- * ALREADY_EXISTS on either makes the unit a 'duplicate'. Every fallback that
- * redoes a batch item by item redoes units, never half of one.
+ * unit: both documents are created in the same commit, both or neither; the
+ * unit is a 'duplicate' when its alert exists (a cutouts document left
+ * without its alert is replaced, and the alert created). Every fallback
+ * that redoes a batch item by item redoes units, never half of one.
  *
  * `storeMany` (pull harness) writes many alerts with per-item outcomes. Modes
  * (measured on the emulator: ./README.md):
@@ -144,6 +145,35 @@ export function createAlertStore(
         const ref = alertRef(doc.subscription, doc.sourceId);
         await withTimeout(ref.create(doc.data), timeoutMs, 'a create');
       }
+      return 'stored';
+    } catch (e) {
+      if (grpcCode(e) === ALREADY_EXISTS) {
+        return doc.cutouts ? orphanedCutouts(doc) : 'duplicate';
+      }
+      throw classifyFirestoreError(e, ids(doc));
+    }
+  }
+
+  /**
+   * A unit's commit found a document: a duplicate when the alert exists.
+   * When only its cutouts document does (the alert deleted by hand or by
+   * TTL before it, a purge interrupted), the alert is created and the
+   * cutouts document replaced, in one commit: a replay restores what was
+   * deleted instead of answering 'duplicate' for an alert that is not there.
+   */
+  async function orphanedCutouts(doc: AlertDocument): Promise<StoreOutcome> {
+    const alert = alertRef(doc.subscription, doc.sourceId);
+    try {
+      const [snap] = await withTimeout(
+        firestore.getAll(alert, {fieldMask: []}),
+        timeoutMs,
+        'a read',
+      );
+      if (snap.exists) return 'duplicate';
+      const batch = firestore.batch();
+      batch.create(alert, doc.data);
+      batch.set(cutoutsRef(doc.subscription, doc.sourceId), doc.cutouts!.data);
+      await withTimeout(batch.commit(), timeoutMs, 'a create');
       return 'stored';
     } catch (e) {
       if (grpcCode(e) === ALREADY_EXISTS) return 'duplicate';

@@ -2,7 +2,8 @@
  * The stored configuration of each subscription:
  * `{subscriptionsCollection}/{name}` holds its filter (validated JSON, null =
  * everything passes), the server-side filter expression it was created with,
- * the Pub/Sub settings, and timestamps. The alerts and quarantine of the
+ * the Pub/Sub settings, the retention of its alerts (`retentionDays`, null =
+ * kept forever), and timestamps. The alerts and quarantine of the
  * subscription live in subcollections of the same document.
  *
  * Written by the management function; read by the ingest function (through
@@ -26,6 +27,8 @@ export interface SubscriptionRecord {
   serverFilter: string;
   /** Pub/Sub settings as last applied (push endpoint, ack deadline, dead letter…). */
   settings: Record<string, unknown>;
+  /** Days its alerts are kept (their `expireAt`); null or absent: forever. */
+  retentionDays?: number | null;
   createdAt?: Date;
   updatedAt?: Date;
 }
@@ -48,16 +51,34 @@ export interface SubscriptionStore {
    * without a threshold). A stored filter that no longer validates is a
    * TransientError: alerts wait in Pub/Sub until the filter is fixed.
    */
-  loadFilter(name: string): Promise<CompiledFilter>;
+  loadFilter(name: string): Promise<StoredFilter>;
   /**
    * The compiled filters of up to `limit` subscriptions in one read (an
    * instance's start). A stored filter that no longer validates is left
    * out: `loadFilter` reports it when a message needs it.
    */
-  loadFilters(limit: number): Promise<Map<string, CompiledFilter>>;
+  loadFilters(limit: number): Promise<Map<string, StoredFilter>>;
 }
 
-const PASS_ALL = compileFilter(null);
+/** What the ingest path needs of a subscription: its compiled filter and its retention. */
+export interface StoredFilter extends CompiledFilter {
+  /** Days its alerts are kept; null: forever. */
+  readonly retentionDays: number | null;
+}
+
+const PASS_ALL: StoredFilter = {...compileFilter(null), retentionDays: null};
+
+/** A stored retention: a positive integer, else forever. */
+function retentionOf(v: unknown): number | null {
+  return typeof v === 'number' && Number.isInteger(v) && v > 0 ? v : null;
+}
+
+function storedFilter(filter: unknown, retention: unknown): StoredFilter {
+  return {
+    ...compileFilter(validateFilter(filter)),
+    retentionDays: retentionOf(retention),
+  };
+}
 
 function toDate(v: unknown): Date | undefined {
   return v instanceof Timestamp ? v.toDate() : undefined;
@@ -73,6 +94,7 @@ function fromData(
     filter: (data.filter ?? null) as MaybeFilter,
     serverFilter: String(data.serverFilter ?? ''),
     settings: (data.settings ?? {}) as Record<string, unknown>,
+    retentionDays: retentionOf(data.retentionDays),
     createdAt: toDate(data.createdAt),
     updatedAt: toDate(data.updatedAt),
   };
@@ -117,6 +139,7 @@ export function createSubscriptionStore(
             filter: JSON.parse(JSON.stringify(record.filter)),
             serverFilter: record.serverFilter,
             settings: JSON.parse(JSON.stringify(record.settings)),
+            retentionDays: retentionOf(record.retentionDays),
             createdAt: snap.exists ? (snap.get('createdAt') ?? now) : now,
             updatedAt: now,
           });
@@ -136,7 +159,7 @@ export function createSubscriptionStore(
       const record = await get(name);
       if (!record) return PASS_ALL;
       try {
-        return compileFilter(validateFilter(record.filter));
+        return storedFilter(record.filter, record.retentionDays);
       } catch (e) {
         throw new TransientError(
           'invalid-filter',
@@ -147,12 +170,15 @@ export function createSubscriptionStore(
     },
     async loadFilters(limit) {
       const snap = await call('list', '*', () =>
-        collection.select('filter').limit(limit).get(),
+        collection.select('filter', 'retentionDays').limit(limit).get(),
       );
-      const filters = new Map<string, CompiledFilter>();
+      const filters = new Map<string, StoredFilter>();
       for (const d of snap.docs) {
         try {
-          filters.set(d.id, compileFilter(validateFilter(d.get('filter'))));
+          filters.set(
+            d.id,
+            storedFilter(d.get('filter'), d.get('retentionDays')),
+          );
         } catch {
           // invalid: left to loadFilter's error
         }

@@ -2,8 +2,7 @@
  * Counting and purging a subscription's stored alerts and quarantine
  * (`{subscriptionsCollection}/{name}/{alertsCollection|quarantineCollection}`,
  * and the alerts' cutouts documents, `{cutoutsCollection}`: purged first, so
- * that an interrupted purge never leaves a cutouts document without its
- * alert, which would make a redelivery of that alert a 'duplicate').
+ * that an interrupted purge leaves no cutouts document without its alert).
  * Counts use Firestore's `count()` aggregation (no documents are read).
  * Purges delete in bounded batches (`batchSize` documents per commit, ids
  * only) within a time budget, and say whether they finished.

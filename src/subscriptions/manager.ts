@@ -68,6 +68,8 @@ export interface SubscriptionResource {
   managed: boolean;
   /** tom_pittgoogle's flow settings, when touched with that form. */
   flow?: FlowSettings;
+  /** Days its alerts are kept (their `expireAt`); null: forever (the default). */
+  retentionDays: number | null;
   counts?: AlertCounts;
   createdAt?: string;
   updatedAt?: string;
@@ -165,6 +167,7 @@ export function createSubscriptionManager(
       settings: state?.settings ?? null,
       managed: record !== undefined,
       ...(flow ? {flow} : {}),
+      retentionDays: record?.retentionDays ?? null,
       createdAt: record?.createdAt?.toISOString(),
       updatedAt: record?.updatedAt?.toISOString(),
     };
@@ -187,7 +190,8 @@ export function createSubscriptionManager(
       before.topic === next.topic &&
       before.serverFilter === next.serverFilter &&
       sameJson(before.filter, next.filter) &&
-      sameJson(before.settings, next.settings)
+      sameJson(before.settings, next.settings) &&
+      (before.retentionDays ?? null) === (next.retentionDays ?? null)
     ) {
       return false;
     }
@@ -288,9 +292,16 @@ export function createSubscriptionManager(
         filter: req.filter,
         serverFilter: state.filter,
         settings: {...state.settings, ...(req.flow ? {flow: req.flow} : {})},
+        retentionDays:
+          req.retentionDays !== undefined
+            ? req.retentionDays
+            : (record?.retentionDays ?? null),
       };
       if (record && !sameJson(record.filter, req.filter))
         changed.push('filter');
+      if (record && (record.retentionDays ?? null) !== next.retentionDays) {
+        changed.push('retentionDays');
+      }
       if (
         record &&
         !sameJson((record.settings as {flow?: unknown}).flow, req.flow)
@@ -368,6 +379,13 @@ export function createSubscriptionManager(
       const filter =
         req.filter !== undefined ? req.filter : (record?.filter ?? null);
       if (!sameJson(filter, record?.filter ?? null)) changed.push('filter');
+      const retentionDays =
+        req.retentionDays !== undefined
+          ? req.retentionDays
+          : (record?.retentionDays ?? null);
+      if (retentionDays !== (record?.retentionDays ?? null)) {
+        changed.push('retentionDays');
+      }
       const next: SubscriptionRecord = {
         name,
         topic: current.topic,
@@ -379,6 +397,7 @@ export function createSubscriptionManager(
             ? {flow: (record!.settings as {flow: FlowSettings}).flow}
             : {}),
         },
+        retentionDays,
       };
       const wrote = await saveRecord(record, next);
       const saved = wrote ? await store.get(name) : record;

@@ -120,8 +120,17 @@ const SETTING_FIELDS = [
   'messageRetentionSeconds',
 ] as const;
 
-const TOUCH_FIELDS = ['name', 'topic', 'filter', ...SETTING_FIELDS] as const;
-const PATCH_FIELDS = ['filter', ...SETTING_FIELDS] as const;
+const TOUCH_FIELDS = [
+  'name',
+  'topic',
+  'filter',
+  'retentionDays',
+  ...SETTING_FIELDS,
+] as const;
+const PATCH_FIELDS = ['filter', 'retentionDays', ...SETTING_FIELDS] as const;
+
+/** Longest retention accepted, days (100 years: "forever" is null). */
+export const MAX_RETENTION_DAYS = 36_500;
 
 /** The pull harness's flow settings from the Python form (stored, not used by push). */
 export interface FlowSettings {
@@ -139,12 +148,23 @@ export interface TouchRequest {
   /** Present when the Python form was used. */
   flow?: FlowSettings;
   form: 'json' | 'python';
+  /** Days its alerts are kept (null: forever); absent: keep the stored one (new: forever). */
+  retentionDays?: number | null;
 }
 
 export interface PatchRequest {
   /** Absent: keep the stored filter. */
   filter?: MaybeFilter;
+  /** Absent: keep the stored retention; null: forever. */
+  retentionDays?: number | null;
   overrides: SettingsOverrides;
+}
+
+/** `retentionDays`: an integer of days, or null for forever; undefined when absent. */
+function retention(body: Record<string, unknown>): number | null | undefined {
+  if (!('retentionDays' in body)) return undefined;
+  if (body.retentionDays === null) return null;
+  return intIn(body, 'retentionDays', 1, MAX_RETENTION_DAYS);
 }
 
 /** Turns the framework's body (object, string, Buffer, undefined) into an object. */
@@ -308,12 +328,14 @@ export function parseTouchBody(
   }
   onlyFields(body, TOUCH_FIELDS, 'touch');
   const name = nameFrom(routeName, body.name, 'name');
+  const retentionDays = retention(body);
   return {
     name,
     topic: topicPathFor(body.topic ?? name, pittGoogleProject),
     filter: body.filter === undefined ? null : validateFilter(body.filter),
     overrides: settingsOverrides(body),
     form: 'json',
+    ...(retentionDays !== undefined ? {retentionDays} : {}),
   };
 }
 
@@ -349,7 +371,13 @@ export function parsePatchBody(raw: unknown): PatchRequest {
   onlyFields(body, PATCH_FIELDS, 'PATCH');
   const out: PatchRequest = {overrides: settingsOverrides(body)};
   if ('filter' in body) out.filter = validateFilter(body.filter);
-  if (out.filter === undefined && Object.keys(out.overrides).length === 0) {
+  const retentionDays = retention(body);
+  if (retentionDays !== undefined) out.retentionDays = retentionDays;
+  if (
+    out.filter === undefined &&
+    out.retentionDays === undefined &&
+    Object.keys(out.overrides).length === 0
+  ) {
     throw badRequest(
       `a PATCH body needs at least one of: ${PATCH_FIELDS.join(', ')}`,
     );

@@ -37,6 +37,8 @@ export interface PushScenarioOptions {
   ackDeadlineSeconds: number;
   /** Keep acked messages (needed to seek back in time). */
   retainAckedMessages?: boolean;
+  /** Retry policy backoff bounds, seconds (default: none, Pub/Sub's immediate redelivery). */
+  retryBackoffSeconds?: {min: number; max: number};
   filter?: unknown;
 }
 
@@ -92,6 +94,14 @@ export async function createPushScenario(
     pushConfig: {pushEndpoint: `${opts.functionUrl}?subscription=${name}`},
     ackDeadlineSeconds: opts.ackDeadlineSeconds,
     retainAckedMessages: opts.retainAckedMessages ?? false,
+    ...(opts.retryBackoffSeconds
+      ? {
+          retryPolicy: {
+            minimumBackoff: {seconds: opts.retryBackoffSeconds.min},
+            maximumBackoff: {seconds: opts.retryBackoffSeconds.max},
+          },
+        }
+      : {}),
   });
   const subDoc = db.collection(config.subscriptionsCollection).doc(name);
 

@@ -95,6 +95,33 @@ describe('cutouts stored separately (emulator)', () => {
     );
   });
 
+  it('restores an alert deleted while its cutouts document stayed (a replay after a manual delete)', async () => {
+    const db = emu.firestore();
+    const store = createAlertStore(db, config);
+    const alert = alertN(3);
+    assert.equal(
+      await store.store(toAlertDocument(alert, meta(), {})),
+      'stored',
+    );
+    const before = await stored(db, alert.sourceId);
+    await before.alert.ref.delete();
+    // Replayed (a seek): the alert comes back, the cutouts replaced.
+    const replay = toAlertDocument(alert, meta('r'), {});
+    assert.equal(await store.store(replay), 'stored');
+    const after = await stored(db, alert.sourceId);
+    assert.ok(after.alert.exists && after.cutouts.exists);
+    assert.equal(after.alert.get('messageId'), 'r');
+    assert.ok(
+      after.cutouts.get('science').equals(before.cutouts.get('science')),
+    );
+    // And it is a duplicate again from then on, in every path.
+    assert.equal(await store.store(replay), 'duplicate');
+    const [many] = await createAlertStore(db, config, {
+      mode: 'batch',
+    }).storeMany([replay]);
+    assert.deepEqual(many, {status: 'duplicate'});
+  });
+
   it('writes neither document when the commit fails (one of the two refused)', async () => {
     const db = emu.firestore();
     const store = createAlertStore(db, config);

@@ -32,6 +32,7 @@ import {CUTOUT_KINDS, CutoutKind} from '../../src/store/layout';
 import {createSubscriptionStore} from '../../src/store/subscription-store';
 import {useEmulators} from '../helpers/emulator-fixture';
 import {generateLiteJson, generateZtfPacket} from '../helpers';
+import {exploreClient, Json} from '../helpers/explore-client';
 import {rawRequest} from '../helpers/http-request';
 import {RealSample, realSamples} from '../helpers/real-samples';
 
@@ -48,8 +49,6 @@ const HOSTILE_ATTRIBUTES: Record<string, string> = {
   ['n'.repeat(200)]: 'v'.repeat(1000),
 };
 const HOSTILE_VALUE = '"><script>alert(1)</script> javascript:alert(1)';
-
-type Json = Record<string, unknown>;
 
 interface Stored {
   publishTime: string;
@@ -99,43 +98,7 @@ describe('read API over the emulator, with the real packets', () => {
     assert.equal(res.status, 204, await res.text());
   }
 
-  const api = (p: string) => fetch(`${explore.url.replace(/\/$/, '')}${p}`);
-
-  async function getJson(p: string, status = 200): Promise<Json> {
-    const res = await api(p);
-    const text = await res.text();
-    assert.equal(res.status, status, `${p}: ${text.slice(0, 300)}`);
-    assert.equal(
-      res.headers.get('content-type'),
-      'application/json; charset=utf-8',
-      p,
-    );
-    assert.equal(res.headers.get('x-content-type-options'), 'nosniff', p);
-    assert.equal(
-      res.headers.get('content-security-policy'),
-      CONTENT_SECURITY_POLICY,
-      p,
-    );
-    assert.doesNotMatch(text, /[<>]/, 'markup characters are escaped');
-    return JSON.parse(text) as Json;
-  }
-
-  /** Every page of a list, following `next`. */
-  async function allPages(p: string, key = 'alerts'): Promise<Json[]> {
-    const out: Json[] = [];
-    let cursor: string | null = null;
-    for (let i = 0; i < 1000; i++) {
-      const sep = p.includes('?') ? '&' : '?';
-      const body = await getJson(
-        cursor ? `${p}${sep}cursor=${encodeURIComponent(cursor)}` : p,
-      );
-      out.push(...(body[key] as Json[]));
-      cursor = body.next as string | null;
-      if (cursor === null) return out;
-      assert.match(cursor, /^[A-Za-z0-9_-]+$/, 'cursors are URL-safe');
-    }
-    throw new Error('paging did not end');
-  }
+  const {get: api, getJson, allPages} = exploreClient(() => explore.url);
 
   /** The stored alerts of SUB, newest first (ties: document id descending). */
   async function reference(): Promise<Array<{id: string; data: DocumentData}>> {
