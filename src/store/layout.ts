@@ -97,7 +97,9 @@ export function checkDocumentIds(
 ): string {
   checkSubscriptionName(subscription);
   const documentId = alertDocumentId(sourceId);
-  if (sourceId === '' || !isValidDocumentId(documentId)) {
+  // The source id must be a valid id on its own too (no "__x__" form):
+  // readers look alerts up by it, and it stays one path segment of the API.
+  if (!isValidDocumentId(sourceId) || !isValidDocumentId(documentId)) {
     throw new PermanentError(
       'invalid-alert',
       `source id "${sourceId.slice(0, 200)}" cannot be part of a Firestore document id`,

@@ -23,6 +23,7 @@ import {
   ALERT_SHARDS,
   alertDocumentId,
   alertShard,
+  checkDocumentIds,
   sourceIdOfDocumentId,
 } from '../../../src/store/layout';
 
@@ -169,5 +170,31 @@ describe('alert shards (layout.ts)', () => {
       assert.ok(Number.isInteger(s) && s >= 0 && s < ALERT_SHARDS);
       assert.equal(alertShard(id), s);
     }
+  });
+
+  it('refuses source ids that are not document ids on their own, and bad subscription names', () => {
+    assert.equal(
+      checkDocumentIds('ztf-loop', '2982177112815010003'),
+      alertDocumentId('2982177112815010003'),
+    );
+    for (const bad of [
+      '',
+      '__x__',
+      '../x',
+      'a/b',
+      '.',
+      '..',
+      '9'.repeat(1500),
+    ]) {
+      assert.throws(
+        () => checkDocumentIds('ztf-loop', bad),
+        (e: Error & {code?: string}) => e.code === 'invalid-alert',
+        JSON.stringify(bad.slice(0, 20)),
+      );
+    }
+    assert.throws(
+      () => checkDocumentIds('__x__', '1'),
+      (e: Error & {code?: string}) => e.code === 'invalid-name',
+    );
   });
 });
