@@ -6,6 +6,15 @@
 
 import {Alert, MessageMetadata} from './model';
 
+/**
+ * The fields of an alert the mappings read: a decoded {@link Alert}, or the
+ * same top-level fields of a stored alert document (the read API).
+ */
+export type TomSource = Pick<
+  Alert,
+  'survey' | 'objectId' | 'sourceId' | 'ra' | 'dec' | 'jd' | 'mag' | 'classtar'
+>;
+
 /** tom_pittgoogle's flat dict. Ids are exact strings. */
 export interface LightAlert {
   objectId: string;
@@ -20,7 +29,10 @@ export interface LightAlert {
   'kafka.timestamp'?: string;
 }
 
-export function lighten(alert: Alert, metadata?: MessageMetadata): LightAlert {
+export function lighten(
+  alert: TomSource,
+  metadata?: MessageMetadata,
+): LightAlert {
   const light: LightAlert = {
     objectId: alert.objectId,
     candid: alert.sourceId,
@@ -74,13 +86,15 @@ export function jdToIso(jd: number | null): string | null {
   return Number.isNaN(d.getTime()) ? null : d.toISOString();
 }
 
-export function alertUrl(alert: Alert): string | null {
+export function alertUrl(
+  alert: Pick<Alert, 'survey' | 'objectId'>,
+): string | null {
   return alert.survey === 'ztf'
     ? `https://alerce.online/object/${encodeURIComponent(alert.objectId)}`
     : null;
 }
 
-export function toGenericAlert(alert: Alert): GenericAlert {
+export function toGenericAlert(alert: TomSource): GenericAlert {
   return {
     id: alert.sourceId,
     name: alert.objectId,

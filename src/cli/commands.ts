@@ -2,6 +2,7 @@
 
 import {RegisterCommand} from './command';
 import {registerDecodeCommand} from './decode-command';
+import {registerExploreCommand} from './explore-command';
 import {registerFetchCommand} from './fetch-command';
 import {registerFilterCommand} from './filter-command';
 import {registerPublishCommand} from './publish-command';
@@ -14,6 +15,7 @@ export const COMMANDS: RegisterCommand[] = [
   registerFetchCommand,
   registerPublishCommand,
   registerQueryCommand,
+  registerExploreCommand,
   registerDecodeCommand,
   registerFilterCommand,
   registerSubscriptionsCommand,

@@ -131,6 +131,7 @@ export async function runStart(opts: StartOptions, io: CliIo): Promise<number> {
     `  Firestore emulator  ${s.firestoreHost} (process group ${s.pids.firestore})`,
     `  ingest function     ${s.functionUrl} (process group ${s.pids.ingest})`,
     `  manage function     ${s.manageUrl} (process group ${s.pids.manage})`,
+    `  explorer            ${s.exploreUrl}`,
     `  topic               ${s.topic}`,
     `  subscription        ${s.subscription} in project ${s.projectId}: ${s.touchMessage}`,
     `  filter              ${filterText} → ${JSON.stringify(s.filter)}`,

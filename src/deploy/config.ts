@@ -39,10 +39,14 @@ export interface DeployConfig {
   pittGoogleProject: string;
   ingest: FunctionSettings;
   manage: FunctionSettings;
+  /** The explorer and read API (read-only; ./explore.ts). */
+  explore: FunctionSettings;
   /** Service account ids (the part before `@`). */
   ingestServiceAccount: string;
   manageServiceAccount: string;
   pushServiceAccount: string;
+  /** The explore function's runtime account: roles/datastore.viewer only. */
+  exploreServiceAccount: string;
   /** Dead-letter topic id and the pull subscription that keeps its messages. */
   deadLetterTopic: string;
   deadLetterSubscription: string;
@@ -65,6 +69,8 @@ export interface DeployConfig {
   authAllowedEmails: string[];
   /** IAM members granted roles/run.invoker on the manage function. */
   manageInvokers: string[];
+  /** IAM members granted roles/run.invoker on the explore function. */
+  exploreInvokers: string[];
   /** Deploy deploy/firestore.rules through the Firebase Rules API. */
   deployRules: boolean;
 }
@@ -92,9 +98,19 @@ export const DEPLOY_OPTIONS = {
   'manage-max-instances': 'max manage instances (default 2)',
   'manage-min-instances': 'min manage instances (default 0)',
   'manage-timeout': 'manage timeout in seconds (default 60)',
+  'explore-function': 'name of the explorer function (default explore)',
+  'explore-memory': 'memory of explore (default 512Mi)',
+  'explore-cpu': 'vCPUs of explore (default 1)',
+  'explore-concurrency':
+    'concurrent requests per explore instance (default 16)',
+  'explore-max-instances': 'max explore instances (default 2)',
+  'explore-min-instances': 'min explore instances (default 0)',
+  'explore-timeout': 'explore timeout in seconds (default 60)',
   'ingest-service-account': 'id of the ingest runtime service account',
   'manage-service-account': 'id of the manage runtime service account',
   'push-service-account': 'id of the push invoker service account',
+  'explore-service-account':
+    'id of the explore runtime service account (read-only)',
   'dead-letter-topic': 'dead-letter topic id (default pittgoogle-dead-letter)',
   'dead-letter-subscription': 'subscription keeping dead letters',
   'max-delivery-attempts': 'delivery attempts before dead-lettering (5..100)',
@@ -115,6 +131,7 @@ export const DEPLOY_OPTIONS = {
   'log-level': 'DEBUG, INFO, NOTICE, WARNING, ERROR or CRITICAL',
   'auth-allowed-emails': 'comma list of emails the manage API accepts',
   'manage-invokers': 'comma list of IAM members allowed to call manage',
+  'explore-invokers': 'comma list of IAM members allowed to open the explorer',
   rules: 'deploy deploy/firestore.rules (true/false, default true)',
 } as const;
 
@@ -150,6 +167,15 @@ export const DEFAULT_FUNCTIONS = {
     memory: '256Mi',
     cpu: 1,
     concurrency: 8,
+    maxInstances: 2,
+    minInstances: 0,
+    timeoutSeconds: 60,
+  },
+  explore: {
+    name: 'explore',
+    memory: '512Mi',
+    cpu: 1,
+    concurrency: 16,
     maxInstances: 2,
     minInstances: 0,
     timeoutSeconds: 60,
@@ -260,11 +286,12 @@ function list(v: string | undefined): string[] {
 const MEMBER =
   /^(user|group|serviceAccount):(.+)$|^domain:([a-z0-9.-]+\.[a-z]{2,})$/;
 
-function member(v: string): string {
+function member(v: string, what = '--manage-invokers'): string {
   const m = MEMBER.exec(v);
   if (!m || (m[2] !== undefined && !EMAIL.test(m[2]))) {
     bad(
-      '--manage-invokers entries must be IAM members like user:you@example.com, ' +
+      `${what} entries must be IAM members` +
+        ' like user:you@example.com, ' +
         'group:team@example.com, serviceAccount:sa@p.iam.gserviceaccount.com or ' +
         `domain:example.com; got "${v}"`,
     );
@@ -308,7 +335,7 @@ function cutoutsStorage(o: RawDeployOptions): CutoutsStorage {
 
 function fn(
   o: RawDeployOptions,
-  prefix: 'ingest' | 'manage',
+  prefix: 'ingest' | 'manage' | 'explore',
   dflt: Omit<FunctionSettings, 'name'> & {name: string},
 ): FunctionSettings {
   const get = (k: string): string | undefined =>
@@ -362,7 +389,8 @@ export function parseDeployConfig(o: RawDeployOptions): DeployConfig {
       v !== undefined &&
       /[\s${}`"'\\;|&<>]/.test(v) &&
       k !== 'auth-allowed-emails' &&
-      k !== 'manage-invokers'
+      k !== 'manage-invokers' &&
+      k !== 'explore-invokers'
     ) {
       bad(`--${k} contains a character that no valid value has: "${v}"`);
     }
@@ -429,9 +457,11 @@ export function parseDeployConfig(o: RawDeployOptions): DeployConfig {
     ),
     ingest: fn(o, 'ingest', DEFAULT_FUNCTIONS.ingest),
     manage: fn(o, 'manage', DEFAULT_FUNCTIONS.manage),
+    explore: fn(o, 'explore', DEFAULT_FUNCTIONS.explore),
     ingestServiceAccount: sa('ingest-service-account', 'pittgoogle-ingest'),
     manageServiceAccount: sa('manage-service-account', 'pittgoogle-manage'),
     pushServiceAccount: sa('push-service-account', 'pittgoogle-push'),
+    exploreServiceAccount: sa('explore-service-account', 'pittgoogle-explore'),
     deadLetterTopic: topic('dead-letter-topic', 'pittgoogle-dead-letter'),
     deadLetterSubscription: topic(
       'dead-letter-subscription',
@@ -477,21 +507,29 @@ export function parseDeployConfig(o: RawDeployOptions): DeployConfig {
     authAllowedEmails: list(o['auth-allowed-emails']).map(e =>
       validateEmail(e, '--auth-allowed-emails'),
     ),
-    manageInvokers: list(o['manage-invokers']).map(member),
+    manageInvokers: list(o['manage-invokers']).map(m => member(m)),
+    exploreInvokers: list(o['explore-invokers']).map(m =>
+      member(m, '--explore-invokers'),
+    ),
     deployRules: bool(o.rules ?? 'true', '--rules'),
   };
-  if (cfg.ingest.name === cfg.manage.name) {
-    bad('--ingest-function and --manage-function must differ');
+  if (
+    new Set([cfg.ingest.name, cfg.manage.name, cfg.explore.name]).size !== 3
+  ) {
+    bad(
+      '--ingest-function, --manage-function and --explore-function must differ',
+    );
   }
   const accounts = [
     cfg.ingestServiceAccount,
     cfg.manageServiceAccount,
     cfg.pushServiceAccount,
+    cfg.exploreServiceAccount,
   ];
-  if (new Set(accounts).size !== 3) {
+  if (new Set(accounts).size !== accounts.length) {
     bad(
-      'the ingest, manage and push service accounts must be three different ' +
-        'accounts (each gets only the roles it needs)',
+      'the ingest, manage, push and explore service accounts must be four ' +
+        'different accounts (each gets only the roles it needs)',
     );
   }
   if (cfg.deadLetterTopic === cfg.deadLetterSubscription) {

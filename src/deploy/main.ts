@@ -12,6 +12,7 @@ import {parseArgs} from 'node:util';
 import {AlertError, errorMessage, PermanentError} from '../errors';
 import {createLogger, Logger} from '../log';
 import {DEPLOY_OPTIONS, parseDeployConfig, RawDeployOptions} from './config';
+import {exploreOpenHint} from './explore';
 import {parseIndexFile} from './indexes';
 import {buildDeployPlan, buildTeardownPlan, Step} from './plan';
 import {renderPlan} from './render';
@@ -123,13 +124,15 @@ export async function main(argv: string[], deps: MainDeps): Promise<number> {
       });
     }
     const title = `${command} of pittgoogle-functions ${command === 'deploy' ? 'into' : 'from'} project ${cfg.projectId}`;
+    const notes = command === 'deploy' ? exploreOpenHint(cfg) : [];
     if (dryRun) {
-      deps.stdout(renderPlan(steps, title));
+      deps.stdout(renderPlan(steps, title, notes));
       return 0;
     }
     deps.runner.out(`${title}: ${steps.length} steps`);
     await runPlan(steps, deps.runner);
     deps.runner.out(`${command} finished`);
+    for (const n of notes) deps.runner.out(n);
     return 0;
   } catch (e) {
     const err =

@@ -20,6 +20,11 @@ import {
   serviceAccountEmail,
 } from './config';
 import {
+  exploreAccountSteps,
+  exploreInvokerSteps,
+  exploreTeardownSteps,
+} from './explore';
+import {
   fieldOverrideBody,
   gcloudCanDeploy,
   IndexFile,
@@ -173,7 +178,7 @@ export function manageEnv(cfg: DeployConfig): Record<string, string> {
 function deployFunction(
   cfg: DeployConfig,
   f: FunctionSettings,
-  entryPoint: 'ingest' | 'manage',
+  entryPoint: 'ingest' | 'manage' | 'explore',
   serviceAccount: string,
   env: Record<string, string>,
 ): GcloudStep {
@@ -556,6 +561,16 @@ export function buildDeployPlan(cfg: DeployConfig, inputs: PlanInputs): Step[] {
         '--format=none',
       ]),
     ),
+    // The explorer: read-only account, its own function (./explore.ts).
+    ...exploreAccountSteps(cfg),
+    deployFunction(
+      cfg,
+      cfg.explore,
+      'explore',
+      cfg.exploreServiceAccount,
+      commonEnv(cfg),
+    ),
+    ...exploreInvokerSteps(cfg),
   );
   return steps;
 }
@@ -614,6 +629,7 @@ export function buildTeardownPlan(
       ),
     );
   }
+  steps.push(...exploreTeardownSteps(cfg));
   steps.push(
     gcloud(
       `Delete the dead-letter subscription ${cfg.deadLetterSubscription}`,

@@ -87,8 +87,15 @@ export function renderStep(step: Step): string {
   return step.kind === 'gcloud' ? gcloudLine(step) : httpLine(step);
 }
 
-/** The whole plan as a shell script with a comment before each command. */
-export function renderPlan(steps: Step[], title: string): string {
+/**
+ * The whole plan as a shell script with a comment before each command;
+ * `notes` (what the real run prints at the end) close it as comments.
+ */
+export function renderPlan(
+  steps: Step[],
+  title: string,
+  notes: readonly string[] = [],
+): string {
   const lines = [
     '#!/usr/bin/env bash',
     `# ${title}`,
@@ -102,5 +109,6 @@ export function renderPlan(steps: Step[], title: string): string {
       renderStep(s),
     );
   });
+  if (notes.length) lines.push('', ...notes.map(n => `# ${n}`));
   return lines.join('\n') + '\n';
 }

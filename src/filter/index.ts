@@ -8,6 +8,7 @@ export {
   type Attributes,
   type CompiledFilter,
 } from './compile';
+export {describeFilter} from './describe';
 export {explain, type Explanation, type ExplainedNode} from './explain';
 export {fromPythonForm, type PythonFilterForm} from './python-form';
 export {

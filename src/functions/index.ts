@@ -1,7 +1,8 @@
 /**
  * Entry points registered with the functions framework:
  * - `ingest`: Pub/Sub push (or Pub/Sub CloudEvent) → decode → filter → Firestore;
- * - `manage`: the subscription management REST API.
+ * - `manage`: the subscription management REST API;
+ * - `explore`: the explorer pages and the read API (./explore.ts).
  * Dependencies are created once per instance: an ingest instance's as it
  * starts, manage's on first use.
  */
@@ -18,8 +19,11 @@ import {errorMessage} from '../errors';
 import {createLogger} from '../log';
 import {createFirestore, createIngestContext} from './context';
 import {tuneHeap} from './heap-tuning';
+import {outsideDomain} from './outside-domain';
 import {createIngestHandler} from './ingest';
 import type {createManageHandler} from './manage';
+// Registers the `explore` function (its dependencies load on first use).
+import './explore';
 
 tuneHeap();
 
@@ -68,21 +72,6 @@ function getIngest() {
     ingest = {handler, warm};
   }
   return ingest;
-}
-
-/**
- * The functions framework runs every request inside a Node `domain` (to
- * answer 500 when a callback-style function throws asynchronously). A domain
- * tags every async resource created while it is active (an async hook, a
- * property and a destroy hook per promise): with the Firestore client's
- * promise chains that was 5-10 % of the ingest function's CPU per alert
- * (bench:push D). The handler lets no error escape (every failure becomes an
- * answer, and a rejected promise is still caught by the framework), so it
- * runs outside the domain.
- */
-function outsideDomain<T>(run: () => T): T {
-  (process as {domain?: {exit(): void}}).domain?.exit();
-  return run();
 }
 
 ff.http('ingest', (req, res) =>

@@ -89,12 +89,20 @@ export interface LocalStack {
   manageUrl: string;
   /** What the management function answered to the touch of the subscription. */
   touchMessage: string;
+  /** Base URL of the explore function (the explorer pages and the read API under /api/). */
+  exploreUrl: string;
   /** The LSST topic and subscription, when there are LSST packets to replay. */
   lsst: {topic: string; subscription: string; touchMessage: string} | null;
   /** What is replayed, in words. */
   replayDescription: string;
   /** Process groups (emulators, functions), for checks that nothing is left. */
-  pids: {pubsub: number; firestore: number; ingest: number; manage: number};
+  pids: {
+    pubsub: number;
+    firestore: number;
+    ingest: number;
+    manage: number;
+    explore: number;
+  };
   counts(): StackCounts;
   /** Resolves when the replay ended (never with loop, until stop()). */
   replayDone: Promise<number>;
@@ -244,12 +252,14 @@ async function wire(
       target: 'manage',
       env: {...env, INGEST_URL: functionUrl, ACK_DEADLINE_SECONDS: '60'},
     }),
+    // The explorer and its read API, over the same Firestore.
+    startFunctionServer({target: 'explore', env}),
   ]);
   for (const r of started) {
     if (r.status === 'fulfilled') cleanups.push(() => r.value.stop());
   }
   for (const r of started) if (r.status === 'rejected') throw r.reason;
-  const [ingest, manage] = started.map(
+  const [ingest, manage, explore] = started.map(
     r => (r as PromiseFulfilledResult<FunctionServer>).value,
   );
   const manageUrl = `http://${LOOPBACK}:${manage.port}/`;
@@ -321,6 +331,7 @@ async function wire(
     subscription: LOOP_NAME,
     filter,
     manageUrl,
+    exploreUrl: `http://${LOOPBACK}:${explore.port}/`,
     touchMessage,
     lsst,
     replayDescription: plan.description,
@@ -329,6 +340,7 @@ async function wire(
       firestore: emulators.firestore!.pid,
       ingest: ingest.pid,
       manage: manage.pid,
+      explore: explore.pid,
     },
     counts: () => ({...counts}),
     replayDone,

@@ -98,6 +98,23 @@ describe('pittgoogle start (local stack)', () => {
     for (const g of Object.values(groups))
       assert.ok(groupMembers(g).length > 0);
 
+    // The explorer line (a contract), and its read API answering (checked
+    // after the stop, so that a failure leaves no process behind).
+    const explorer = /^ {2}explorer {12}(http:\/\/127\.0\.0\.1:(\d+)\/)$/m.exec(
+      stdout,
+    );
+    if (explorer) ports.push(Number(explorer[2]));
+    const subscriptions = explorer
+      ? await fetch(`${explorer[1]}api/subscriptions`)
+          .then(async r => ({
+            status: r.status,
+            names: (
+              (await r.json()) as {subscriptions: Array<{name: string}>}
+            ).subscriptions.map(s => s.name),
+          }))
+          .catch(e => ({status: 0, names: [String(e)]}))
+      : null;
+
     // The running summary counts from the function's log lines, a channel
     // apart from the Firestore listener that prints "stored": it can lag a
     // second behind the first stored line.
@@ -109,6 +126,12 @@ describe('pittgoogle start (local stack)', () => {
     const code = await exited;
     assert.equal(code, 0, stderr);
     assert.match(stdout, /stopped: emulators and functions are down/);
+    assert.ok(explorer, `the explorer line:\n${stdout}`);
+    assert.equal(subscriptions?.status, 200);
+    assert.ok(
+      subscriptions.names.includes('ztf-loop'),
+      subscriptions.names.join(),
+    );
     assert.match(stdout, progress);
     for (const [what, g] of Object.entries(groups)) {
       assert.deepEqual(groupMembers(g), [], `${what}: no process left`);

@@ -30,6 +30,7 @@ function sample(extra: RawDeployOptions = {}): DeployConfig {
     project: P,
     'auth-allowed-emails': 'alice@example.org,bob@example.org',
     'manage-invokers': 'user:alice@example.org',
+    'explore-invokers': 'group:astro@example.org',
     ...extra,
   });
 }
@@ -91,16 +92,17 @@ function grants(steps: Step[]): string[] {
 }
 
 describe('deploy plan', () => {
-  it('deploys both functions as gen2 nodejs22 HTTP functions that refuse unauthenticated callers', () => {
+  it('deploys the three functions as gen2 nodejs22 HTTP functions that refuse unauthenticated callers', () => {
     const steps = deployPlan();
     const deploys = find(steps, 'functions', 'deploy');
     assert.deepEqual(
       deploys.map(s => s.argv[2]),
-      ['pittgoogle-ingest', 'pittgoogle-manage'],
+      ['pittgoogle-ingest', 'pittgoogle-manage', 'explore'],
     );
     for (const [s, entry] of [
       [deploys[0], 'ingest'],
       [deploys[1], 'manage'],
+      [deploys[2], 'explore'],
     ] as const) {
       for (const f of [
         '--gen2',
@@ -123,7 +125,7 @@ describe('deploy plan', () => {
   });
 
   it('gives each function its validated environment', () => {
-    const [ingest, manage] = find(deployPlan(), 'functions', 'deploy');
+    const [ingest, manage, explore] = find(deployPlan(), 'functions', 'deploy');
     const common = {
       GOOGLE_CLOUD_PROJECT: P,
       PITTGOOGLE_PROJECT: 'ardent-cycling-243415',
@@ -142,6 +144,8 @@ describe('deploy plan', () => {
       ...common,
       NODE_OPTIONS: '--max-semi-space-size=8',
     });
+    // The explorer reads the same layout and nothing else.
+    assert.deepEqual(envOf(explore), common);
     assert.deepEqual(envOf(manage), {
       ...common,
       INGEST_URL: '${INGEST_URL}',
@@ -192,6 +196,7 @@ describe('deploy plan', () => {
     const push = `serviceAccount:${SA('pittgoogle-push')}`;
     const manage = `serviceAccount:${SA('pittgoogle-manage')}`;
     const ingest = `serviceAccount:${SA('pittgoogle-ingest')}`;
+    const explore = `serviceAccount:${SA('pittgoogle-explore')}`;
     assert.deepEqual(
       grants(steps),
       [
@@ -199,11 +204,13 @@ describe('deploy plan', () => {
         `${AGENT} roles/pubsub.publisher on pittgoogle-dead-letter`,
         `${AGENT} roles/pubsub.subscriber on project`,
         `${ingest} roles/datastore.user on project`,
+        `${explore} roles/datastore.viewer on project`,
         `${manage} roles/datastore.user on project`,
         `${manage} roles/iam.serviceAccountUser on ${SA('pittgoogle-push')}`,
         `${manage} roles/pubsub.editor on project`,
         `${push} roles/run.invoker on pittgoogle-ingest`,
         'user:alice@example.org roles/run.invoker on pittgoogle-manage',
+        'group:astro@example.org roles/run.invoker on explore',
       ].sort(),
     );
     const all = steps.flatMap(s =>
@@ -227,7 +234,12 @@ describe('deploy plan', () => {
     const sas = find(steps, 'iam', 'service-accounts', 'create');
     assert.deepEqual(
       sas.map(s => s.argv[3]),
-      ['pittgoogle-ingest', 'pittgoogle-manage', 'pittgoogle-push'],
+      [
+        'pittgoogle-ingest',
+        'pittgoogle-manage',
+        'pittgoogle-push',
+        'pittgoogle-explore',
+      ],
     );
     const [topic] = find(steps, 'pubsub', 'topics', 'create');
     assert.equal(topic.argv[3], 'pittgoogle-dead-letter');
@@ -413,8 +425,21 @@ describe('deploy plan', () => {
       ],
       [
         {project: P, 'push-service-account': 'pittgoogle-ingest'},
-        /three different accounts/,
+        /four different accounts/,
       ],
+      [
+        {project: P, 'explore-service-account': 'pittgoogle-manage'},
+        /four different accounts/,
+      ],
+      [
+        {project: P, 'explore-function': 'pittgoogle-ingest'},
+        /--explore-function must differ/,
+      ],
+      [
+        {project: P, 'explore-invokers': 'everyone'},
+        /--explore-invokers entries must be IAM members/,
+      ],
+      [{project: P, 'explore-memory': '64Mi'}, /--explore-memory/],
       [
         {project: P, 'dead-letter-topic': 'goog-dlq'},
         /--dead-letter-topic must not start with "goog"/,
@@ -481,7 +506,7 @@ describe('teardown plan', () => {
       find(steps, 'functions', 'delete')
         .map(s => s.argv[2])
         .sort(),
-      ['pittgoogle-ingest', 'pittgoogle-manage'],
+      ['explore', 'pittgoogle-ingest', 'pittgoogle-manage'],
     );
     assert.deepEqual(
       find(steps, 'pubsub', 'topics', 'delete').map(s => s.argv[3]),
@@ -491,11 +516,22 @@ describe('teardown plan', () => {
       find(steps, 'iam', 'service-accounts', 'delete')
         .map(s => s.argv[3])
         .sort(),
-      [SA('pittgoogle-ingest'), SA('pittgoogle-manage'), SA('pittgoogle-push')],
+      [
+        SA('pittgoogle-explore'),
+        SA('pittgoogle-ingest'),
+        SA('pittgoogle-manage'),
+        SA('pittgoogle-push'),
+      ],
+    );
+    assert.deepEqual(
+      find(steps, 'projects', 'remove-iam-policy-binding')
+        .map(s => `${flag(s, 'member')} ${flag(s, 'role')}`)
+        .filter(m => m.includes('explore')),
+      [`serviceAccount:${SA('pittgoogle-explore')} roles/datastore.viewer`],
     );
     assert.equal(
       find(steps, 'projects', 'remove-iam-policy-binding').length,
-      3,
+      4,
     );
     assert.ok(
       steps.filter(s => !s.capture).every(s => s.ignoreNotFound),
@@ -519,7 +555,8 @@ describe('dry-run rendering', () => {
       shellQuote('a ${INGEST_URL} $HOME `x`'),
       '"a ${INGEST_URL} \\$HOME \\`x\\`"',
     );
-    const text = renderPlan(deployPlan(), 'title');
+    const text = renderPlan(deployPlan(), 'title', ['open: gcloud run x']);
+    assert.match(text, /\n# open: gcloud run x\n$/);
     assert.match(
       text,
       /^PROJECT_NUMBER=\$\(gcloud projects describe my-alerts-123 '--format=value\(projectNumber\)'\)$/m,

@@ -459,14 +459,20 @@ describe('deploy program', () => {
       );
       assert.ok(!c.flat().some(a => a.includes('${')), 'no placeholder left');
       assert.ok(
+        out.includes(
+          `  gcloud run services proxy explore --region us-central1 --port 8080 --project ${P}`,
+        ),
+        'the deploy says how to open the explorer privately',
+      );
+      assert.ok(
         http.some(h =>
           h.body?.includes(`"rulesetName":"projects/${P}/rulesets/r-1"`),
         ),
       );
       assert.equal(
         out.filter(l => l.includes('already exists: kept as it is')).length,
-        existing ? 16 : 0,
-        'database, 3 accounts, topic, keeper and 10 composite indexes',
+        existing ? 17 : 0,
+        'database, 4 accounts, topic, keeper and 10 composite indexes',
       );
     }
     delete process.env.FAKE_EXISTING;
