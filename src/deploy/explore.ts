@@ -9,19 +9,11 @@
  */
 
 import {DeployConfig, serviceAccountEmail} from './config';
-import type {GcloudStep, Step} from './plan';
+import {gcloud, Step} from './steps';
 
 export const EXPLORE_ROLE = 'roles/datastore.viewer';
 
 export const EXPLORE_PROXY_PORT = 8080;
-
-function gcloud(
-  description: string,
-  argv: string[],
-  extra: Partial<GcloudStep> = {},
-): GcloudStep {
-  return {kind: 'gcloud', description, argv, ...extra};
-}
 
 function member(cfg: DeployConfig): string {
   return `serviceAccount:${serviceAccountEmail(cfg, cfg.exploreServiceAccount)}`;

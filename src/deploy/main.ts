@@ -14,7 +14,9 @@ import {createLogger, Logger} from '../log';
 import {DEPLOY_OPTIONS, parseDeployConfig, RawDeployOptions} from './config';
 import {exploreOpenHint} from './explore';
 import {parseIndexFile} from './indexes';
-import {buildDeployPlan, buildTeardownPlan, Step} from './plan';
+import {buildDeployPlan} from './plan';
+import type {Step} from './steps';
+import {buildTeardownPlan} from './teardown';
 import {renderPlan} from './render';
 import {fetchHttp, runPlan, RunnerDeps, spawnGcloud} from './runner';
 

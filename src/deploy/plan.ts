@@ -1,9 +1,10 @@
 /**
- * The deployment as data: {@link buildDeployPlan} and
- * {@link buildTeardownPlan} turn a validated {@link DeployConfig} into an
- * ordered list of steps. A step is a `gcloud` argv (never a shell string) or
- * an authenticated REST call for the two things gcloud cannot do
- * (collection-group single-field indexes, Firestore security rules).
+ * The deployment as data: {@link buildDeployPlan} turns a validated
+ * {@link DeployConfig} into an ordered list of steps (./steps.ts; the
+ * teardown's are in ./teardown.ts, Firestore's in ./firestore-steps.ts). A
+ * step is a `gcloud` argv (never a shell string) or an authenticated REST
+ * call for the two things gcloud cannot do (collection-group single-field
+ * indexes, Firestore security rules).
  *
  * Values known only while deploying (the project number, the ingest URL, the
  * name of a new ruleset, the list of push subscriptions) are captured by one
@@ -13,65 +14,11 @@
  */
 
 import {PermanentError} from '../errors';
-import {
-  DeployConfig,
-  FunctionSettings,
-  INGEST_NODE_OPTIONS,
-  serviceAccountEmail,
-} from './config';
-import {
-  exploreAccountSteps,
-  exploreInvokerSteps,
-  exploreTeardownSteps,
-} from './explore';
-import {
-  fieldOverrideBody,
-  gcloudCanDeploy,
-  IndexFile,
-  renameCollections,
-} from './indexes';
-
-/** Names a later step may reference as `${NAME}`. */
-export type Capture =
-  'PROJECT_NUMBER' | 'INGEST_URL' | 'RULESET_NAME' | 'PUSH_SUBSCRIPTIONS';
-
-interface StepBase {
-  description: string;
-  /** A failure saying the resource already exists counts as success. */
-  ignoreAlreadyExists?: boolean;
-  /** A failure saying the resource does not exist counts as success. */
-  ignoreNotFound?: boolean;
-  /**
-   * IAM is eventually consistent: a service account created seconds ago may
-   * not be found yet. Such steps are retried a few times on "not found".
-   */
-  retryNotFound?: boolean;
-  /** Store the trimmed output under this name. */
-  capture?: Capture;
-}
-
-export interface GcloudStep extends StepBase {
-  kind: 'gcloud';
-  /** Arguments after `gcloud`; may contain `${NAME}` placeholders. */
-  argv: string[];
-  /** Run once per line of a captured list, with `${ITEM}` bound to the line. */
-  forEach?: Capture;
-}
-
-export interface HttpStep extends StepBase {
-  kind: 'http';
-  method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
-  url: string;
-  body?: unknown;
-  /** HTTP statuses that count as success besides 2xx (e.g. 404 on update). */
-  okStatuses?: number[];
-  /** With `capture`: the top-level JSON field of the response to keep. */
-  captureField?: string;
-}
-
-export type Step = GcloudStep | HttpStep;
-
-export const PLACEHOLDER = /\$\{([A-Z_]+)\}/g;
+import {DeployConfig, FunctionSettings, INGEST_NODE_OPTIONS} from './config';
+import {exploreAccountSteps, exploreInvokerSteps} from './explore';
+import {indexSteps, rulesSteps} from './firestore-steps';
+import type {IndexFile} from './indexes';
+import {gcloud, GcloudStep, sa, Step} from './steps';
 
 /** Roles granted by the plan: the whole of what the system may do. */
 export const ROLES = {
@@ -100,18 +47,6 @@ export const RULES_API = 'firebaserules.googleapis.com';
 function pubsubAgent(cfg: DeployConfig): string {
   const n = cfg.projectNumber ?? '${PROJECT_NUMBER}';
   return `serviceAccount:service-${n}@gcp-sa-pubsub.iam.gserviceaccount.com`;
-}
-
-function gcloud(
-  description: string,
-  argv: string[],
-  extra: Partial<GcloudStep> = {},
-): GcloudStep {
-  return {kind: 'gcloud', description, argv, ...extra};
-}
-
-function sa(cfg: DeployConfig, id: string): string {
-  return serviceAccountEmail(cfg, id);
 }
 
 /**
@@ -253,140 +188,6 @@ function saBinding(
     ],
     {retryNotFound: true},
   );
-}
-
-function indexSteps(cfg: DeployConfig, file: IndexFile): Step[] {
-  const renamed = renameCollections(file, {
-    alerts: cfg.alertsCollection,
-    quarantine: cfg.quarantineCollection,
-    subscriptions: cfg.subscriptionsCollection,
-    cutouts: cfg.cutoutsCollection,
-  });
-  const steps: Step[] = [];
-  for (const o of renamed.fieldOverrides) {
-    if (gcloudCanDeploy(o)) {
-      steps.push(
-        gcloud(
-          o.indexes.length === 0
-            ? `Exempt ${o.collectionGroup}.${o.fieldPath} from indexing`
-            : `Set the single-field indexes of ${o.collectionGroup}.${o.fieldPath}`,
-          [
-            'firestore',
-            'indexes',
-            'fields',
-            'update',
-            o.fieldPath,
-            `--collection-group=${o.collectionGroup}`,
-            '--database=(default)',
-            `--project=${cfg.projectId}`,
-            ...(o.indexes.length === 0
-              ? ['--disable-indexes']
-              : o.indexes.map(i => `--index=order=${i.order.toLowerCase()}`)),
-            '--quiet',
-          ],
-        ),
-      );
-    } else {
-      steps.push({
-        kind: 'http',
-        description:
-          `Set the single-field indexes of ${o.collectionGroup}.${o.fieldPath} ` +
-          '(collection-group scope: Firestore Admin API, gcloud cannot)',
-        method: 'PATCH',
-        url:
-          `https://firestore.googleapis.com/v1/projects/${cfg.projectId}` +
-          `/databases/(default)/collectionGroups/${o.collectionGroup}` +
-          `/fields/${o.fieldPath}?updateMask=indexConfig`,
-        body: fieldOverrideBody(o),
-      });
-    }
-  }
-  // Retention: documents expire at their expireAt (null: kept). After the
-  // exemption of the same field, one field operation at a time.
-  for (const o of renamed.fieldOverrides.filter(x => x.ttl)) {
-    steps.push(
-      gcloud(
-        `Expire ${o.collectionGroup} documents at their ${o.fieldPath} (TTL policy; null keeps a document)`,
-        [
-          'firestore',
-          'fields',
-          'ttls',
-          'update',
-          o.fieldPath,
-          `--collection-group=${o.collectionGroup}`,
-          '--enable-ttl',
-          '--database=(default)',
-          `--project=${cfg.projectId}`,
-          '--quiet',
-        ],
-      ),
-    );
-  }
-  for (const i of renamed.indexes) {
-    steps.push(
-      gcloud(
-        `Create the composite index ${i.collectionGroup}(${i.fields
-          .map(
-            f => `${f.fieldPath} ${f.order === 'ASCENDING' ? 'asc' : 'desc'}`,
-          )
-          .join(
-            ', ',
-          )}) [${i.queryScope === 'COLLECTION' ? 'collection' : 'collection group'}]`,
-        [
-          'firestore',
-          'indexes',
-          'composite',
-          'create',
-          `--collection-group=${i.collectionGroup}`,
-          '--database=(default)',
-          `--query-scope=${i.queryScope === 'COLLECTION' ? 'collection' : 'collection-group'}`,
-          ...i.fields.map(
-            f =>
-              `--field-config=field-path=${f.fieldPath},order=${f.order.toLowerCase()}`,
-          ),
-          `--project=${cfg.projectId}`,
-          '--quiet',
-        ],
-        {ignoreAlreadyExists: true},
-      ),
-    );
-  }
-  return steps;
-}
-
-function rulesSteps(cfg: DeployConfig, rules: string): Step[] {
-  const api = `https://firebaserules.googleapis.com/v1/projects/${cfg.projectId}`;
-  const release = `projects/${cfg.projectId}/releases/cloud.firestore`;
-  return [
-    {
-      kind: 'http',
-      description:
-        'Upload deploy/firestore.rules as a new ruleset (Firebase Rules API)',
-      method: 'POST',
-      url: `${api}/rulesets`,
-      body: {source: {files: [{name: 'firestore.rules', content: rules}]}},
-      capture: 'RULESET_NAME',
-      captureField: 'name',
-    },
-    {
-      kind: 'http',
-      description:
-        'Point the Firestore release at the new ruleset (404: no release yet)',
-      method: 'PATCH',
-      url: `${api}/releases/cloud.firestore`,
-      body: {release: {name: release, rulesetName: '${RULESET_NAME}'}},
-      okStatuses: [404],
-    },
-    {
-      kind: 'http',
-      description:
-        'Create the Firestore release if the update found none (409: it exists)',
-      method: 'POST',
-      url: `${api}/releases`,
-      body: {name: release, rulesetName: '${RULESET_NAME}'},
-      okStatuses: [409],
-    },
-  ];
 }
 
 export interface PlanInputs {
@@ -572,148 +373,5 @@ export function buildDeployPlan(cfg: DeployConfig, inputs: PlanInputs): Step[] {
     ),
     ...exploreInvokerSteps(cfg),
   );
-  return steps;
-}
-
-export interface TeardownOptions {
-  /** Also delete the Firestore database and every alert in it. */
-  deleteFirestore: boolean;
-}
-
-export function buildTeardownPlan(
-  cfg: DeployConfig,
-  opts: TeardownOptions,
-): Step[] {
-  const p = cfg.projectId;
-  const pushEmail = sa(cfg, cfg.pushServiceAccount);
-  const steps: Step[] = [
-    gcloud(
-      'List the push subscriptions that deliver to ingest (those made by the manage API)',
-      [
-        'pubsub',
-        'subscriptions',
-        'list',
-        `--project=${p}`,
-        `--filter=pushConfig.oidcToken.serviceAccountEmail=${pushEmail}`,
-        '--format=value(name)',
-      ],
-      {capture: 'PUSH_SUBSCRIPTIONS'},
-    ),
-    gcloud(
-      'Delete each of those push subscriptions',
-      [
-        'pubsub',
-        'subscriptions',
-        'delete',
-        '${ITEM}',
-        `--project=${p}`,
-        '--quiet',
-      ],
-      {forEach: 'PUSH_SUBSCRIPTIONS', ignoreNotFound: true},
-    ),
-  ];
-  for (const f of [cfg.manage, cfg.ingest]) {
-    steps.push(
-      gcloud(
-        `Delete the function ${f.name}`,
-        [
-          'functions',
-          'delete',
-          f.name,
-          '--gen2',
-          `--region=${cfg.region}`,
-          `--project=${p}`,
-          '--quiet',
-        ],
-        {ignoreNotFound: true},
-      ),
-    );
-  }
-  steps.push(...exploreTeardownSteps(cfg));
-  steps.push(
-    gcloud(
-      `Delete the dead-letter subscription ${cfg.deadLetterSubscription}`,
-      [
-        'pubsub',
-        'subscriptions',
-        'delete',
-        cfg.deadLetterSubscription,
-        `--project=${p}`,
-        '--quiet',
-      ],
-      {ignoreNotFound: true},
-    ),
-    gcloud(
-      `Delete the dead-letter topic ${cfg.deadLetterTopic}`,
-      [
-        'pubsub',
-        'topics',
-        'delete',
-        cfg.deadLetterTopic,
-        `--project=${p}`,
-        '--quiet',
-      ],
-      {ignoreNotFound: true},
-    ),
-  );
-  const projectRoles: Array<[string, string]> = [
-    [cfg.ingestServiceAccount, ROLES.firestore],
-    [cfg.manageServiceAccount, ROLES.firestore],
-    [cfg.manageServiceAccount, ROLES.pubsubEditor],
-  ];
-  for (const [id, role] of projectRoles) {
-    steps.push(
-      gcloud(
-        `Remove ${role} on the project from ${id}`,
-        [
-          'projects',
-          'remove-iam-policy-binding',
-          p,
-          `--member=serviceAccount:${sa(cfg, id)}`,
-          `--role=${role}`,
-          '--condition=None',
-          '--quiet',
-          '--format=none',
-        ],
-        {ignoreNotFound: true},
-      ),
-    );
-  }
-  for (const id of [
-    cfg.pushServiceAccount,
-    cfg.manageServiceAccount,
-    cfg.ingestServiceAccount,
-  ]) {
-    steps.push(
-      gcloud(
-        `Delete the service account ${id}`,
-        [
-          'iam',
-          'service-accounts',
-          'delete',
-          sa(cfg, id),
-          `--project=${p}`,
-          '--quiet',
-        ],
-        {ignoreNotFound: true},
-      ),
-    );
-  }
-  if (opts.deleteFirestore) {
-    steps.push(
-      gcloud(
-        'Delete the Firestore database and every document in it',
-        [
-          'firestore',
-          'databases',
-          'delete',
-          '--database=(default)',
-          `--project=${p}`,
-          '--quiet',
-        ],
-        {ignoreNotFound: true},
-      ),
-    );
-  }
   return steps;
 }

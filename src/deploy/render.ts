@@ -6,7 +6,7 @@
  * quotes.
  */
 
-import {GcloudStep, HttpStep, PLACEHOLDER, Step} from './plan';
+import {GcloudStep, HttpStep, PLACEHOLDER, Step} from './steps';
 
 const SAFE = /^[A-Za-z0-9_@%+=:,./-]+$/;
 

@@ -8,7 +8,7 @@
 import {spawn} from 'node:child_process';
 
 import {PermanentError, TransientError} from '../errors';
-import {Capture, HttpStep, PLACEHOLDER, Step} from './plan';
+import {Capture, HttpStep, PLACEHOLDER, Step} from './steps';
 import {projectOf, renderStep} from './render';
 
 export interface CommandResult {

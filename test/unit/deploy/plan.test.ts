@@ -10,13 +10,9 @@ import {
   RawDeployOptions,
 } from '../../../src/deploy/config';
 import {parseIndexFile} from '../../../src/deploy/indexes';
-import {
-  buildDeployPlan,
-  buildTeardownPlan,
-  GcloudStep,
-  PLACEHOLDER,
-  Step,
-} from '../../../src/deploy/plan';
+import {buildDeployPlan} from '../../../src/deploy/plan';
+import {GcloudStep, PLACEHOLDER, Step} from '../../../src/deploy/steps';
+import {buildTeardownPlan} from '../../../src/deploy/teardown';
 import {renderPlan, shellQuote} from '../../../src/deploy/render';
 
 const ROOT = resolve(__dirname, '..', '..', '..', '..');

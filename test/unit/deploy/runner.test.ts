@@ -14,7 +14,7 @@ import {after, describe, it} from 'node:test';
 
 import {createLogger} from '../../../src/log';
 import {main} from '../../../src/deploy/main';
-import {GcloudStep, Step} from '../../../src/deploy/plan';
+import {GcloudStep, Step} from '../../../src/deploy/steps';
 import {
   CommandResult,
   HttpRequest,
