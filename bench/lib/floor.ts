@@ -4,9 +4,10 @@
  *
  * - Stored alert: read the push body (the caller's server parses the JSON),
  *   base64 → bytes, a bare avsc decode with the type parsed once, and a bare
- *   Firestore client write of the PREBUILT document of the same alert (the
- *   function's own document mapping, built at start), in the batch shape of
- *   the function's write coalescer: the creates queued in one turn of the
+ *   Firestore client write of the PREBUILT documents of the same alert (the
+ *   function's own document mapping, built at start: the alert and, with
+ *   CUTOUTS=separate as deployed, its cutouts document in the same commit),
+ *   in the batch shape of the function's write coalescer: the creates queued in one turn of the
  *   event loop go out in one WriteBatch commit of at most 20.
  * - Rejected alert: read the body, base64 → bytes; nothing else.
  *
@@ -41,6 +42,8 @@ export interface PushBody {
 interface Prebuilt {
   ref: DocumentReference;
   data: Record<string, unknown>;
+  /** The cutouts document beside it (CUTOUTS=separate, the default). */
+  cutouts: {ref: DocumentReference; data: Record<string, unknown>} | null;
 }
 
 const config = loadConfig();
@@ -55,10 +58,9 @@ export async function prepareFloor(): Promise<void> {
   const n = Number(process.env.FLOOR_N ?? 0);
   const decoder = createDecoder();
   const toDocument = alertDocumentMapper(config);
-  const alerts = db
-    .collection(config.subscriptionsCollection)
-    .doc(subscription)
-    .collection(config.alertsCollection);
+  const sub = db.collection(config.subscriptionsCollection).doc(subscription);
+  const alerts = sub.collection(config.alertsCollection);
+  const cutouts = sub.collection(config.cutoutsCollection);
   for (let i = 0; i < n; i++) {
     const bytes = generateZtfPacket({seed: i + 1}).bytes;
     if (!type) {
@@ -73,9 +75,11 @@ export async function prepareFloor(): Promise<void> {
         publishTime: new Date().toISOString(),
         attributes: {},
       });
+      const id = alertDocumentId(alert.sourceId);
       prebuilt.set(alert.sourceId, {
-        ref: alerts.doc(alertDocumentId(alert.sourceId)),
+        ref: alerts.doc(id),
         data: doc.data,
+        cutouts: doc.cutouts && {ref: cutouts.doc(id), data: doc.cutouts.data},
       });
     }
   }
@@ -97,7 +101,10 @@ function flush() {
   while (queue.length) {
     const items = queue.splice(0, INGEST_DEFAULTS.coalesceCount);
     const batch = db.batch();
-    for (const it of items) batch.create(it.doc.ref, it.doc.data);
+    for (const {doc} of items) {
+      batch.create(doc.ref, doc.data);
+      if (doc.cutouts) batch.create(doc.cutouts.ref, doc.cutouts.data);
+    }
     batch.commit().then(
       () => items.forEach(it => it.done(true)),
       () => items.forEach(it => it.done(false)),

@@ -117,6 +117,16 @@ describe('cost model', () => {
     );
     assert.ok(Math.abs(push.rejectedMs - 2 * COMMITTED_CPU.rejectedMs) < 1e-9);
     assert.throws(() => cpuFromBench({bench: 'push'}), /functionCpuMsPerAlert/);
+    // bench:push with phase F: its stored and rejected figures as measured.
+    const f = cpuFromBench({
+      bench: 'push',
+      functionCpuMsPerAlert: 6.08,
+      cpuMsPerStoredAlert: 3.1,
+      cpuMsPerRejectedAlert: 0.7,
+    });
+    assert.equal(f.storedSeparateMs, 3.1);
+    assert.equal(f.rejectedMs, 0.7);
+    assert.ok(Math.abs(f.storedSeparateMs - f.storedDropMs - 0.26) < 1e-9);
     assert.throws(() => lastJsonLine('no json'), /no JSON line/);
     const sheet = main(['--stored-ms', '5', '--rejected-ms', '2']);
     assert.match(sheet, /figures given on the command line/);
