@@ -202,7 +202,10 @@ describe('cutouts stored separately (emulator)', () => {
       toAlertDocument(alertN(n), meta(), {}),
     );
     const out = await Promise.all(docs.map(d => coalescer.store(d)));
-    assert.deepEqual(out, ['stored', 'stored', 'stored', 'duplicate']);
+    // The repeated alert goes in the next commit; the two commits race, so
+    // either copy of alert 20 may be the one stored: exactly one is.
+    assert.deepEqual(out.slice(1, 3), ['stored', 'stored']);
+    assert.deepEqual([out[0], out[3]].sort(), ['duplicate', 'stored']);
     assert.equal(commits, 2, 'the repeated alert goes in the next commit');
     for (const n of [20, 21, 22]) {
       const {alert: a, cutouts: c} = await stored(db, alertN(n).sourceId);
