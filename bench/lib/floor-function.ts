@@ -9,14 +9,10 @@
 
 import * as ff from '@google-cloud/functions-framework';
 
+import {outsideDomain} from '../../src/functions/outside-domain';
 import {floorRejected, floorStored, prepareFloor, PushBody} from './floor';
 
 const ready = prepareFloor();
-
-function outsideDomain(run: () => void): void {
-  (process as {domain?: {exit(): void}}).domain?.exit();
-  run();
-}
 
 ff.http('floorStored', (req, res) =>
   outsideDomain(() => {

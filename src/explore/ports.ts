@@ -9,27 +9,15 @@
 
 import type {CutoutKind} from '../store/layout';
 import type {MaybeFilter} from '../filter';
+import type {
+  AlertCursor,
+  AlertListQuery as StoreAlertListQuery,
+} from '../store/alert-query';
 import type {QuarantineCursor} from '../store/quarantine-query';
 
-/** A page position in a subscription's alerts (src/store/alert-query.ts). */
-export interface AlertCursor {
-  /** publishTime in microseconds since the epoch, as a decimal string. */
-  publishTimeMicros: string;
-  /** The alert's document id. */
-  id: string;
-}
-
-/** One page of a subscription's alerts, newest first (src/store/alert-query.ts). */
-export interface AlertListQuery {
-  subscription: string;
-  limit: number;
-  after?: AlertCursor | null;
-  band?: string;
-  magMin?: number;
-  magMax?: number;
-  since?: Date;
-  until?: Date;
-}
+/** A page position, and one page's query, of a subscription's alerts (the store's own types). */
+export type {AlertCursor};
+export type AlertListQuery = Omit<StoreAlertListQuery, 'select'>;
 
 export type {QuarantineCursor};
 
