@@ -68,13 +68,22 @@ export function toJsonText(value: unknown): string {
 }
 
 function jsonSafeReplacer(this: unknown, key: string, value: unknown): unknown {
-  if (typeof value === 'bigint') return value.toString();
-  // Buffers reach a replacer already turned into {type, data} by toJSON.
-  const raw = (this as Record<string, unknown>)[key];
-  if (raw instanceof Uint8Array) {
-    return Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString(
-      'base64',
-    );
+  // Most values are numbers and strings: one typeof for them (ingest writes
+  // the histories, thousands of values per ZTF alert, through here).
+  if (typeof value !== 'object' || value === null) {
+    return typeof value === 'bigint' ? value.toString() : value;
+  }
+  if (value instanceof Uint8Array) return base64(value);
+  // A Buffer reaches a replacer already turned into {type, data} by toJSON.
+  if ((value as {type?: unknown}).type === 'Buffer') {
+    const raw = (this as Record<string, unknown>)[key];
+    if (raw instanceof Uint8Array) return base64(raw);
   }
   return value;
+}
+
+function base64(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString(
+    'base64',
+  );
 }

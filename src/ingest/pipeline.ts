@@ -18,6 +18,7 @@ import {
 } from '../errors';
 import type {Logger} from '../log';
 import type {PushedMessage} from './envelope';
+import {createPassRates} from './pass-rate';
 
 export type AlertOutcome = 'stored' | 'duplicate' | 'filtered';
 export type MessageOutcome = AlertOutcome | 'quarantined';
@@ -121,6 +122,7 @@ function classify(e: unknown): AlertError {
 
 export function createIngestPipeline(deps: PipelineDeps) {
   const now = deps.now ?? (() => performance.now());
+  const passRates = createPassRates<FilterPort>();
 
   async function quarantine(
     msg: PushedMessage,
@@ -140,10 +142,11 @@ export function createIngestPipeline(deps: PipelineDeps) {
 
   /**
    * The message's alerts and which of them pass. A filter that may decide
-   * on a summary (and is not the pass-everything filter) does: a rejected
-   * alert's histories and cutouts are skipped, never built, and a passing
-   * one is decoded in full once. The filter is loaded first so that the
-   * decode can be chosen by it.
+   * on a summary (and is not the pass-everything filter) does while it
+   * rejects most alerts (./pass-rate.ts): a rejected alert's histories and
+   * cutouts are skipped, never built, and a passing one is decoded in full
+   * once more. The filter is loaded first so that the decode can be chosen
+   * by it.
    */
   async function decideAlerts(
     msg: PushedMessage,
@@ -151,16 +154,19 @@ export function createIngestPipeline(deps: PipelineDeps) {
   ): Promise<{alerts: Alert[]; passes: boolean[]}> {
     const {decoder} = deps;
     const attributes = msg.attributes;
-    if (
-      !decoder.decodeSummary ||
-      filter.readsFullRecord !== false ||
-      filter.filter === null
-    ) {
+    const early =
+      decoder.decodeSummary !== undefined &&
+      filter.readsFullRecord === false &&
+      filter.filter !== null;
+    if (!early || !passRates.decideFirst(filter)) {
       const alerts = await decoder.decode(msg.data);
-      return {alerts, passes: alerts.map(a => filter.matches(a, attributes))};
+      const passes = alerts.map(a => filter.matches(a, attributes));
+      if (early) passRates.record(filter, passes);
+      return {alerts, passes};
     }
-    const summary = await decoder.decodeSummary(msg.data);
+    const summary = await decoder.decodeSummary!(msg.data);
     const passes = summary.alerts.map(a => filter.matches(a, attributes));
+    passRates.record(filter, passes);
     if (summary.complete || !passes.includes(true)) {
       return {alerts: summary.alerts, passes};
     }

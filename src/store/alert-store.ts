@@ -120,12 +120,20 @@ export function createAlertStore(
     sub(subscription)
       .collection(config.cutoutsCollection)
       .doc(checkDocumentIds(subscription, sourceId));
+  // A document's refs from the id it carries (made and checked once, by
+  // toAlertDocument): no second hash and check per write.
+  const docRef = (doc: AlertDocument) =>
+    alerts(doc.subscription).doc(doc.documentId);
+  const docCutoutsRef = (doc: AlertDocument) =>
+    sub(doc.subscription)
+      .collection(config.cutoutsCollection)
+      .doc(doc.documentId);
   /** Adds the unit's creates to a batch (throws on invalid ids or data). */
   const addUnit = (batch: WriteBatch, doc: AlertDocument) => {
-    batch.create(alertRef(doc.subscription, doc.sourceId), doc.data);
+    batch.create(docRef(doc), doc.data);
     if (doc.cutouts) {
       batch.create(
-        cutoutsRef(doc.subscription, doc.sourceId),
+        docCutoutsRef(doc),
         doc.cutouts.data,
       );
     }
@@ -143,7 +151,7 @@ export function createAlertStore(
         addUnit(batch, doc);
         await withTimeout(batch.commit(), timeoutMs, 'a create');
       } else {
-        const ref = alertRef(doc.subscription, doc.sourceId);
+        const ref = docRef(doc);
         await withTimeout(ref.create(doc.data), timeoutMs, 'a create');
       }
       return 'stored';
@@ -163,7 +171,7 @@ export function createAlertStore(
    * deleted instead of answering 'duplicate' for an alert that is not there.
    */
   async function orphanedCutouts(doc: AlertDocument): Promise<StoreOutcome> {
-    const alert = alertRef(doc.subscription, doc.sourceId);
+    const alert = docRef(doc);
     try {
       const [snap] = await withTimeout(
         firestore.getAll(alert, {fieldMask: []}),
@@ -173,7 +181,7 @@ export function createAlertStore(
       if (snap.exists) return 'duplicate';
       const batch = firestore.batch();
       batch.create(alert, doc.data);
-      batch.set(cutoutsRef(doc.subscription, doc.sourceId), doc.cutouts!.data);
+      batch.set(docCutoutsRef(doc), doc.cutouts!.data);
       await withTimeout(batch.commit(), timeoutMs, 'a create');
       return 'stored';
     } catch (e) {
@@ -238,7 +246,7 @@ export function createAlertStore(
     const pending = docs.map(doc => {
       let ref: DocumentReference;
       try {
-        ref = alertRef(doc.subscription, doc.sourceId);
+        ref = docRef(doc);
       } catch (e) {
         return Promise.resolve(failed(classifyFirestoreError(e, ids(doc))));
       }
