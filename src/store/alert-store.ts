@@ -132,10 +132,7 @@ export function createAlertStore(
   const addUnit = (batch: WriteBatch, doc: AlertDocument) => {
     batch.create(docRef(doc), doc.data);
     if (doc.cutouts) {
-      batch.create(
-        docCutoutsRef(doc),
-        doc.cutouts.data,
-      );
+      batch.create(docCutoutsRef(doc), doc.cutouts.data);
     }
   };
   const ids = (doc: AlertDocument) => ({
