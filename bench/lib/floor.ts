@@ -14,7 +14,9 @@
  * Configured from the environment as a function process is: the Firestore
  * emulator (FIRESTORE_EMULATOR_HOST, GOOGLE_CLOUD_PROJECT), FLOOR_N (the
  * bench's N generated packets, seeds 1..N, rebuilt here), FLOOR_SUBSCRIPTION
- * (whose alert collection the documents go to).
+ * and FLOOR_ROUNDS (the bench posts each alert once per round; the k-th post
+ * of an alert is written to subscription `FLOOR_SUBSCRIPTION-k`, with
+ * references built here, so that every write is a new document).
  */
 
 import '../../src/store/firestore-require-cache';
@@ -39,16 +41,25 @@ export interface PushBody {
   message?: {data?: string};
 }
 
-interface Prebuilt {
+interface Target {
   ref: DocumentReference;
   data: Record<string, unknown>;
   /** The cutouts document beside it (CUTOUTS=separate, the default). */
   cutouts: {ref: DocumentReference; data: Record<string, unknown>} | null;
 }
 
+/** One alert's document, with its references in each round's subscription. */
+interface Prebuilt {
+  byRound: Target[];
+  /** Times it was posted: the next post goes to byRound[posted]. */
+  posted: number;
+}
+
 const config = loadConfig();
 const db: Firestore = createFirestore(config);
 const subscription = process.env.FLOOR_SUBSCRIPTION ?? 'bench-floor';
+/** Rounds posting the same alerts: round k writes to `${subscription}-k`. */
+const rounds = Math.max(1, Number(process.env.FLOOR_ROUNDS ?? 1));
 const prebuilt = new Map<string, Prebuilt>();
 let type: avro.Type | undefined;
 let dataStart = 0;
@@ -58,9 +69,15 @@ export async function prepareFloor(): Promise<void> {
   const n = Number(process.env.FLOOR_N ?? 0);
   const decoder = createDecoder();
   const toDocument = alertDocumentMapper(config);
-  const sub = db.collection(config.subscriptionsCollection).doc(subscription);
-  const alerts = sub.collection(config.alertsCollection);
-  const cutouts = sub.collection(config.cutoutsCollection);
+  const collections = Array.from({length: rounds}, (_, k) => {
+    const sub = db
+      .collection(config.subscriptionsCollection)
+      .doc(`${subscription}-${k}`);
+    return {
+      alerts: sub.collection(config.alertsCollection),
+      cutouts: sub.collection(config.cutoutsCollection),
+    };
+  });
   for (let i = 0; i < n; i++) {
     const bytes = generateZtfPacket({seed: i + 1}).bytes;
     if (!type) {
@@ -77,9 +94,15 @@ export async function prepareFloor(): Promise<void> {
       });
       const id = alertDocumentId(alert.sourceId);
       prebuilt.set(alert.sourceId, {
-        ref: alerts.doc(id),
-        data: doc.data,
-        cutouts: doc.cutouts && {ref: cutouts.doc(id), data: doc.cutouts.data},
+        posted: 0,
+        byRound: collections.map(c => ({
+          ref: c.alerts.doc(id),
+          data: doc.data,
+          cutouts: doc.cutouts && {
+            ref: c.cutouts.doc(id),
+            data: doc.cutouts.data,
+          },
+        })),
       });
     }
   }
@@ -93,7 +116,7 @@ function bareDecode(bytes: Buffer): {candid: bigint} {
   return type!.decode(bytes, pos).value as {candid: bigint};
 }
 
-let queue: {doc: Prebuilt; done: (ok: boolean) => void}[] = [];
+let queue: {doc: Target; done: (ok: boolean) => void}[] = [];
 let scheduled = false;
 
 function flush() {
@@ -118,7 +141,8 @@ export function floorStored(body: PushBody | undefined): Promise<boolean> {
   const bytes = Buffer.from(body?.message?.data ?? '', 'base64');
   if (bytes.length === 0) return Promise.resolve(false);
   const record = bareDecode(bytes);
-  const doc = prebuilt.get(record.candid.toString());
+  const alert = prebuilt.get(record.candid.toString());
+  const doc = alert?.byRound[alert.posted++];
   if (!doc) return Promise.resolve(false);
   return new Promise(done => {
     queue.push({doc, done});

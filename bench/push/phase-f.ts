@@ -47,7 +47,15 @@ import {
   WARM_REQUESTS,
 } from './setup';
 
-const ROUNDS = 4;
+/**
+ * Rounds (BENCH_F_ROUNDS, default 4); each posts all N alerts to every path,
+ * a stored path to a subscription of the round's own (`bench-fs-k`; the
+ * floors write the k-th post of an alert to `bench-fl-k`), so every write
+ * is a new document.
+ */
+const ROUNDS = Math.max(1, Number(process.env.BENCH_F_ROUNDS ?? 4));
+/** Alerts per path over the rounds. */
+const TOTAL = N * ROUNDS;
 /** Rejects every generated alert on a candidate-level field. */
 const REJECT_CANDIDATE = {field: 'candidate.magpsf', op: 'lt', value: -100};
 /** Rejects every message by an attribute (the ones posted carry fid 1 or 2). */
@@ -84,11 +92,15 @@ const attributesOf = (i: number) => ({
 export async function phaseF() {
   await freshFirestore();
   const subs = createSubscriptionStore(db!, config);
-  for (const [name, filter] of [
-    ['bench-fs', FILTER],
+  const filters: [string, unknown][] = [
+    ...Array.from({length: ROUNDS}, (_, k): [string, unknown] => [
+      `bench-fs-${k}`,
+      FILTER,
+    ]),
     ['bench-fr', REJECT_CANDIDATE],
     ['bench-fa', REJECT_ATTRIBUTE],
-  ] as const) {
+  ];
+  for (const [name, filter] of filters) {
     await subs.put({
       name,
       topic: TOPIC,
@@ -116,6 +128,7 @@ export async function phaseF() {
   const floorEnv = (subscription: string) => ({
     FLOOR_N: String(N + WARM_REQUESTS),
     FLOOR_SUBSCRIPTION: subscription,
+    FLOOR_ROUNDS: String(ROUNDS),
   });
   const fn = await startFunction('floor-fn');
   await warmFunction(fn, DIRECT_CONCURRENCY);
@@ -170,24 +183,24 @@ export async function phaseF() {
   }
 
   for (let k = 0; k < ROUNDS; k++) {
-    const lo = Math.floor((k * N) / ROUNDS);
-    const hi = Math.floor(((k + 1) * N) / ROUNDS);
     const order = k % 2 ? [...paths].reverse() : paths;
     for (const p of order) {
+      const subscription =
+        p.key === 'FS' ? `${p.subscription}-${k}` : p.subscription;
       // Bodies built before the stretch (the sender shares the machine).
-      const bodies = Array.from({length: hi - lo}, (_, i) =>
+      const bodies = Array.from({length: N}, (_, i) =>
         pushEnvelope(
-          packets[lo + i],
-          `${p.key}-${lo + i}`,
-          p.subscription,
+          packets[i],
+          `${p.key}-${k}-${i}`,
+          subscription,
           project,
-          attributesOf(lo + i),
+          attributesOf(i),
         ),
       );
       const cpu = cpuMeter(p.server!.pid);
       const r = await postAll(
-        `${p.server!.url}?subscription=${p.subscription}`,
-        hi - lo,
+        `${p.server!.url}?subscription=${subscription}`,
+        N,
         i => bodies[i],
         DIRECT_CONCURRENCY,
       );
@@ -200,21 +213,21 @@ export async function phaseF() {
     }
   }
 
-  const perAlert = (p: Path) => p.cpu / N;
+  const perAlert = (p: Path) => p.cpu / TOTAL;
   for (const p of paths) {
-    if ((p.statuses[204] ?? 0) !== N) {
+    if ((p.statuses[204] ?? 0) !== TOTAL) {
       throw new Error(
         `F: ${p.key}: not every request got 204: ${JSON.stringify(p.statuses)}`,
       );
     }
     say(
-      `${p.what}: CPU ${round(perAlert(p), 3)} ms per alert, ${round((N / p.ms) * 1000)} alerts/s, latency mean ${round(mean(p.latencies), 1)} ms`,
+      `${p.what}: CPU ${round(perAlert(p), 3)} ms per alert, ${round((TOTAL / p.ms) * 1000)} alerts/s, latency mean ${round(mean(p.latencies), 1)} ms`,
     );
     rows.push({
       what: p.what,
-      rate: (N / p.ms) * 1000,
+      rate: (TOTAL / p.ms) * 1000,
       latencyMs: mean(p.latencies),
-      note: `server CPU ${round(perAlert(p), 3)} ms/alert; ${ROUNDS} interleaved rounds, ${DIRECT_CONCURRENCY} in flight`,
+      note: `server CPU ${round(perAlert(p), 3)} ms/alert; ${ROUNDS} interleaved rounds of ${N}, ${DIRECT_CONCURRENCY} in flight`,
     });
   }
   const stored = perAlert(byKey.FS);
