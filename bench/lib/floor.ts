@@ -33,7 +33,6 @@ import {createFirestore} from '../../src/functions/context';
 import {tuneHeap} from '../../src/functions/heap-tuning';
 import {alertDocumentMapper} from '../../src/ingest/firestore-pipeline';
 import {generateZtfPacket} from '../../src/local/generate';
-import {alertDocumentId} from '../../src/store/layout';
 
 tuneHeap(); // the function's V8 flags
 
@@ -92,7 +91,7 @@ export async function prepareFloor(): Promise<void> {
         publishTime: new Date().toISOString(),
         attributes: {},
       });
-      const id = alertDocumentId(alert.sourceId);
+      const id = doc.documentId;
       prebuilt.set(alert.sourceId, {
         posted: 0,
         byRound: collections.map(c => ({
